@@ -1,0 +1,259 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .constants import ASPECT_RATIO_CHOICES, ENGINE_CHOICES, RESOLUTION_CHOICES
+from .presets import SCENE_STYLES
+
+
+class Scene(models.Model):
+    """A scene the product is shown in; `style` picks the compositor renderer, `prompt` guides the DiT."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    style = models.CharField(_("style"), max_length=20, choices=[(s, s) for s in SCENE_STYLES])
+    prompt = models.CharField(_("prompt"), max_length=300, blank=True)
+    palette = models.JSONField(_("palette"), default=list)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("scene")
+        verbose_name_plural = _("scenes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MarketPreset(models.Model):
+    slug = models.SlugField(max_length=8, unique=True, help_text=_("Lower-case ISO 3166 code"))
+    name = models.CharField(_("name"), max_length=120)
+    locale = models.CharField(_("locale"), max_length=16)
+    currency = models.CharField(_("currency"), max_length=3)
+    caption_language = models.CharField(_("caption language"), max_length=8)
+    direction = models.CharField(_("reading direction"), max_length=3, default="ltr")
+    platforms = models.JSONField(_("platforms"), default=list)
+    palettes = models.JSONField(_("palettes per scene style"), default=dict)
+    scenes = models.ManyToManyField(Scene, related_name="markets", blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("market preset")
+        verbose_name_plural = _("market presets")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class ModelLook(models.Model):
+    """How the human model looks in a market. Built-in looks have no organization; merchants add their own."""
+
+    market = models.ForeignKey(MarketPreset, on_delete=models.CASCADE, related_name="looks")
+    organization = models.ForeignKey(
+        "merchants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="model_looks"
+    )
+    slug = models.SlugField(max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    descriptors = models.CharField(_("descriptors"), max_length=400)
+
+    class Meta:
+        ordering = ["market", "slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "slug"], condition=Q(organization__isnull=True), name="look_unique_builtin"
+            ),
+            models.UniqueConstraint(fields=["market", "organization", "slug"], name="look_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market.slug}/{self.slug}"
+
+
+class Product(models.Model):
+    class Category(models.TextChoices):
+        APPAREL = "apparel", _("Apparel")
+        FOOTWEAR = "footwear", _("Footwear")
+        ACCESSORIES = "accessories", _("Accessories")
+        BEAUTY = "beauty", _("Beauty")
+        ELECTRONICS = "electronics", _("Electronics")
+        HOME = "home", _("Home")
+        FOOD = "food", _("Food and drink")
+        TOYS = "toys", _("Toys")
+        SPORTS = "sports", _("Sports")
+        OTHER = "other", _("Other")
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="products")
+    title = models.CharField(_("title"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sku"], condition=~Q(sku=""), name="product_unique_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def photo_upload_to(photo: "Photo", filename: str) -> str:
+    return f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}/{filename}"
+
+
+def mask_upload_to(photo: "Photo", filename: str) -> str:
+    return f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}/mask-{filename}"
+
+
+class Photo(models.Model):
+    class MaskSource(models.TextChoices):
+        ALPHA = "alpha", _("Transparent background")
+        SEGMENTED = "segmented", _("Background removed")
+        SUPPLIED = "supplied", _("Supplied mask")
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="photos")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("file"), upload_to=photo_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(help_text=_("After EXIF rotation"))
+    height = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64, help_text=_("SHA-256 of the uploaded bytes"))
+    mask = models.FileField(_("mask"), upload_to=mask_upload_to, max_length=300, blank=True)
+    mask_source = models.CharField(max_length=12, choices=MaskSource.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"photo {self.pk}"
+
+
+class Batch(models.Model):
+    class Source(models.TextChoices):
+        DASHBOARD = "dashboard", _("Dashboard")
+        API = "api", _("API")
+        CSV = "csv", _("CSV import")
+        DEMO = "demo", _("Demo")
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.DASHBOARD)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return self.name or f"batch {self.pk}"
+
+
+class Job(models.Model):
+    """One video to make: photo × variant. The database row is the truth; Celery carries only its id."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+    FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELED)
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="jobs")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="jobs")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
+    market = models.ForeignKey(MarketPreset, on_delete=models.PROTECT, related_name="jobs")
+    scene = models.ForeignKey(Scene, on_delete=models.PROTECT, related_name="jobs")
+    look = models.ForeignKey(ModelLook, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs")
+    aspect_ratio = models.CharField(max_length=5, choices=ASPECT_RATIO_CHOICES)
+    resolution = models.CharField(max_length=5, choices=RESOLUTION_CHOICES, default="480p")
+    seconds = models.PositiveSmallIntegerField()
+    fps = models.PositiveSmallIntegerField(default=16)
+    engine = models.CharField(max_length=12, choices=ENGINE_CHOICES, default="compositor")
+    seed = models.BigIntegerField(default=0)
+    credits = models.PositiveIntegerField(default=0, help_text=_("Price in credits, fixed at submission"))
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=0, help_text=_("Number of the current or last attempt"))
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    progress = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="job_state_heartbeat")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "succeeded", "failed", "canceled"]),
+                name="job_state_valid",
+            ),
+            models.CheckConstraint(condition=Q(progress__gte=0.0) & Q(progress__lte=1.0), name="job_progress_range"),
+            models.CheckConstraint(
+                condition=Q(aspect_ratio__in=["9:16", "1:1", "16:9", "4:5"]), name="job_aspect_valid"
+            ),
+            models.CheckConstraint(condition=Q(engine__in=["compositor", "dit"]), name="job_engine_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+
+def video_upload_to(video: "Video", filename: str) -> str:
+    # Keyed by job and attempt, so a late worker from an earlier attempt never overwrites the delivered files.
+    return f"orgs/{video.organization_id}/videos/job-{video.job_id}/attempt-{video.attempt}/{filename}"
+
+
+class Video(models.Model):
+    class Review(models.TextChoices):
+        READY = "ready", _("Ready")  # passed QA; delivered
+        NEEDS_REVIEW = "needs_review", _("Needs review")  # below the QA thresholds after retries; not delivered
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="videos")
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="video")
+    attempt = models.PositiveSmallIntegerField()
+    file = models.FileField(upload_to=video_upload_to, max_length=300)
+    poster = models.FileField(upload_to=video_upload_to, max_length=300)
+    preview = models.FileField(upload_to=video_upload_to, max_length=300, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    fps = models.PositiveSmallIntegerField()
+    frames = models.PositiveIntegerField()
+    duration_seconds = models.FloatField()
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    psnr_min = models.FloatField(null=True)
+    psnr_mean = models.FloatField(null=True)
+    ssim_min = models.FloatField(null=True)
+    edge_iou = models.FloatField(null=True)
+    flicker = models.FloatField(null=True)
+    qa_passed = models.BooleanField(default=False)
+    review = models.CharField(max_length=14, choices=Review.choices, default=Review.READY)
+    review_note = models.CharField(max_length=500, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text=_("Engine, placements summary, stage timings"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"video of job {self.job_id}"

@@ -1,0 +1,196 @@
+"""The whole pipeline for one video: ingest → cutout → layout → engine.render → fidelity lock → encode → QA.
+
+`make_video` and the Celery workers both call `run_pipeline`; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from generation.engines import RenderRequest, get_engine
+from generation.presets import scene_palette
+
+from . import cutout, encode, fidelity, ingest, layout, qa
+from .spec import VariantSpec
+
+# Share of the job's progress bar each stage takes (the render dominates).
+_PROGRESS = {"prepare": 0.05, "render": 0.80, "encode": 0.10, "qa": 0.05}
+
+ProgressHook = Callable[[str, float], None]  # (stage, overall fraction 0..1); may raise JobCanceled
+
+
+@dataclass
+class PipelineResult:
+    video_path: Path
+    poster_path: Path
+    preview_path: Path
+    mask_path: Path
+    json_path: Path
+    spec: VariantSpec
+    width: int
+    height: int
+    fps: int
+    frames: int
+    photo_size: tuple[int, int]
+    placements: np.ndarray
+    qa: qa.QAReport
+    qa_passed: bool
+    seed_used: int
+    motion: str
+    timings: dict[str, float] = field(default_factory=dict)
+    mask_source: str = ""
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.frames / self.fps
+
+    def contract(self) -> dict:
+        """OUT.json: the fields of the output contract, then our additions."""
+        return {
+            "engine": self.spec.engine,
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "frames": self.frames,
+            "photo_size": list(self.photo_size),
+            "placements": [[[float(v) for v in row] for row in p] for p in self.placements],
+            "qa": self.qa.summary(),
+            "qa_passed": self.qa_passed,
+            "market": self.spec.market,
+            "scene": self.spec.scene_preset.slug,
+            "look": self.spec.look,
+            "aspect_ratio": self.spec.aspect_ratio,
+            "resolution": self.spec.resolution,
+            "seconds": self.spec.seconds,
+            "seed": self.seed_used,
+            "motion": self.motion,
+            "mask_source": self.mask_source,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def sibling(out_path: Path, suffix: str) -> Path:
+    """OUT.mp4 → OUT.mask.png, OUT.json, …"""
+    return out_path.with_name(out_path.name.removesuffix(out_path.suffix) + suffix)
+
+
+def run_pipeline(
+    *,
+    photo: str | Path | bytes | IO[bytes],
+    out_path: str | Path,
+    spec: VariantSpec,
+    supplied_mask: np.ndarray | None = None,
+    on_progress: ProgressHook | None = None,
+    qa_retries: int = 1,
+) -> PipelineResult:
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    progress = on_progress or (lambda stage, fraction: None)
+    timer = _Timer()
+
+    progress("ingest", 0.0)
+    with timer.stage("ingest"):
+        photo_in = ingest.ingest_photo(photo)
+    with timer.stage("cutout"):
+        cut = cutout.compute_cutout(photo_in, supplied_mask)
+    mask_path = sibling(out_path, ".mask.png")
+    Image.fromarray(cut.mask).save(mask_path)
+    progress("cutout", _PROGRESS["prepare"])
+
+    engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
+    market, scene = spec.market_preset, spec.scene_preset
+    attempts = max(1, 1 + qa_retries)
+    result: PipelineResult | None = None
+    for attempt in range(attempts):
+        seed = spec.seed + attempt
+        with timer.stage("layout"):
+            plan = layout.plan_layout(
+                mask=cut.mask, frame_size=(spec.width, spec.height), frames=spec.frames, motion=spec.motion, seed=seed
+            )
+        base = _PROGRESS["prepare"]
+
+        def render_progress(fraction: float, base: float = base) -> None:
+            progress("render", base + _PROGRESS["render"] * max(0.0, min(1.0, fraction)))
+
+        request = RenderRequest(
+            photo_rgb=photo_in.rgb,
+            mask=cut.mask,
+            layout=plan,
+            width=spec.width,
+            height=spec.height,
+            fps=spec.fps,
+            frames=spec.frames,
+            market=market,
+            scene=scene,
+            palette=scene_palette(market, scene),
+            look=spec.look_preset,
+            product_title=spec.product_title,
+            product_category=spec.product_category,
+            seed=seed,
+            steps=spec.steps,
+            on_progress=render_progress,
+        )
+        with timer.stage("render"):
+            frames = engine.render(request)
+        with timer.stage("fidelity"):
+            # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
+            fidelity.lock_product(frames, photo_in.rgb, cut.mask, plan.placements)
+        progress("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
+        with timer.stage("encode"):
+            encode.encode_mp4(frames, out_path, fps=spec.fps)
+            poster_path = encode.write_poster(frames[len(frames) // 2], sibling(out_path, ".poster.jpg"))
+            preview_path = encode.write_preview(frames, sibling(out_path, ".preview.mp4"), fps=spec.fps)
+        del frames
+        progress("qa", 1.0 - _PROGRESS["qa"])
+        with timer.stage("qa"):
+            report = qa.measure_video(out_path, photo_in.rgb, cut.mask, plan.placements)
+        passed = report.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+        result = PipelineResult(
+            video_path=out_path,
+            poster_path=poster_path,
+            preview_path=preview_path,
+            mask_path=mask_path,
+            json_path=sibling(out_path, ".json"),
+            spec=spec,
+            width=spec.width,
+            height=spec.height,
+            fps=spec.fps,
+            frames=spec.frames,
+            photo_size=photo_in.size,
+            placements=plan.placements,
+            qa=report,
+            qa_passed=passed,
+            seed_used=seed,
+            motion=plan.motion,
+            timings=timer.timings,
+            mask_source=cut.source,
+        )
+        if passed:
+            break
+    assert result is not None
+    result.json_path.write_text(json.dumps(result.contract(), indent=1))
+    progress("done", 1.0)
+    return result

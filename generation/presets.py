@@ -1,0 +1,378 @@
+"""Built-in market presets, scenes and model looks.
+
+This is data, not logic: a migration seeds it into the database, where organizations can add their own looks,
+and `make_video` reads it directly so that it runs without a database. Looks describe styling, age range and
+mood only; nothing here ties a market to an ethnicity or a body type: merchants choose and edit looks per market.
+"""
+
+from dataclasses import dataclass, field
+
+# Compositor scene styles (generation.engines.compositor renders each procedurally).
+SCENE_STYLES = ("studio", "gradient", "marble", "wood", "bokeh", "room")
+
+
+@dataclass(frozen=True)
+class ScenePreset:
+    slug: str
+    name: str
+    style: str
+    prompt: str
+    palette: tuple[str, ...]  # default colours, hex; a market may override per style
+
+
+@dataclass(frozen=True)
+class LookPreset:
+    slug: str
+    name: str
+    descriptors: str
+
+
+@dataclass(frozen=True)
+class MarketPresetData:
+    slug: str
+    name: str
+    locale: str
+    currency: str
+    caption_language: str
+    direction: str
+    platforms: tuple[str, ...]
+    scenes: tuple[str, ...]
+    palettes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    looks: tuple[LookPreset, ...] = ()
+
+
+# Platform → default aspect ratios (shared/DESIGN.md § Markets).
+PLATFORM_ASPECTS: dict[str, tuple[str, ...]] = {
+    "tiktok": ("9:16",),
+    "reels": ("9:16",),
+    "shorts": ("9:16",),
+    "amazon": ("16:9", "1:1"),
+    "shopify": ("1:1", "4:5"),
+    "youtube": ("16:9",),
+    "feed": ("4:5",),
+}
+
+SCENES: tuple[ScenePreset, ...] = (
+    ScenePreset(
+        "studio-sweep",
+        "Studio sweep",
+        "studio",
+        "seamless studio sweep, soft key light",
+        ("#f4f4f2", "#d9d9d6", "#b9b9b4"),
+    ),
+    ScenePreset(
+        "soft-gradient",
+        "Soft gradient",
+        "gradient",
+        "smooth colour gradient backdrop",
+        ("#f6e7d8", "#e8c5a8", "#c99b7a"),
+    ),
+    ScenePreset(
+        "marble-counter",
+        "Marble counter",
+        "marble",
+        "white marble countertop, bright daylight",
+        ("#f2f1ee", "#cfcac3", "#8f8a84"),
+    ),
+    ScenePreset(
+        "oak-table", "Oak table", "wood", "warm oak wooden table, natural light", ("#c89b6d", "#a87a4f", "#6e4b2e")
+    ),
+    ScenePreset(
+        "garden-bokeh",
+        "Garden bokeh",
+        "bokeh",
+        "outdoor garden, shallow depth of field, bokeh",
+        ("#6f9a5b", "#cfe0a8", "#f3e9b5"),
+    ),
+    ScenePreset(
+        "city-evening",
+        "City evening",
+        "bokeh",
+        "city street at dusk, warm lights bokeh",
+        ("#2b3145", "#f0b45a", "#e86f5a"),
+    ),
+    ScenePreset(
+        "living-room",
+        "Living room",
+        "room",
+        "bright modern living room, sofa, window light",
+        ("#ece6dc", "#b9a58d", "#5f6f64"),
+    ),
+    ScenePreset(
+        "kitchen",
+        "Kitchen",
+        "room",
+        "clean modern kitchen, tiled wall, morning light",
+        ("#f1efe9", "#9fb3b8", "#d0b48c"),
+    ),
+)
+
+_NEUTRAL = {"studio": ("#f5f5f3", "#dadad6", "#b5b5b0"), "gradient": ("#eef1f6", "#c9d3e3", "#9aa9c4")}
+_WARM = {
+    "studio": ("#f7f1e8", "#e3d5c1", "#c2ab8d"),
+    "gradient": ("#fbe8d3", "#f0bf95", "#d98c5f"),
+    "room": ("#f3e9dc", "#c8a27c", "#7d5a3c"),
+}
+_COOL = {
+    "studio": ("#f2f4f5", "#d3dadf", "#aab5bd"),
+    "gradient": ("#e7f0f4", "#b7d0dc", "#7fa6ba"),
+    "room": ("#eef0ef", "#b8c1bd", "#5d6a66"),
+}
+_PASTEL = {
+    "studio": ("#f8f4f2", "#eadfdc", "#d4c2bd"),
+    "gradient": ("#fbeef0", "#e9cfe0", "#c9b8e3"),
+    "room": ("#f6f1ea", "#dcd0c2", "#a9b6a2"),
+}
+_VIVID = {
+    "studio": ("#fff4e6", "#ffd6a5", "#ff9f6b"),
+    "gradient": ("#ffe29a", "#ffa07a", "#e9546b"),
+    "room": ("#fcefd9", "#e7a977", "#3f7f6e"),
+}
+_SAND = {
+    "studio": ("#f6efe4", "#e2cfb0", "#c4a677"),
+    "gradient": ("#f7ead2", "#e0c08c", "#b88a4a"),
+    "room": ("#f2e8d9", "#cdb28a", "#8a6a44"),
+    "marble": ("#f5f1ea", "#d8cbb8", "#9c8a6e"),
+}
+
+
+def _looks(*items: tuple[str, str, str]) -> tuple[LookPreset, ...]:
+    return tuple(LookPreset(slug, name, descriptors) for slug, name, descriptors in items)
+
+
+_CORE_LOOKS = (
+    ("casual-20s", "Casual, 20s", "adult in their twenties, casual everyday outfit, relaxed friendly expression"),
+    ("professional-30s", "Professional, 30s", "adult in their thirties, smart business-casual outfit, confident"),
+    ("active", "Active", "athletic adult, sportswear, energetic movement"),
+    ("mature-elegant", "Mature, elegant", "adult in their fifties, elegant understated outfit, warm smile"),
+)
+_MODEST_LOOKS = (
+    ("modest-casual", "Modest casual", "adult, modest long-sleeved casual outfit, friendly expression"),
+    ("modest-formal", "Modest formal", "adult, modest formal outfit, calm confident expression"),
+)
+
+_EU_PLATFORMS = ("tiktok", "reels", "amazon", "shopify", "feed")
+
+MARKETS: tuple[MarketPresetData, ...] = (
+    MarketPresetData(
+        "us",
+        "United States",
+        "en_US",
+        "USD",
+        "en",
+        "ltr",
+        ("tiktok", "reels", "shorts", "amazon", "shopify", "youtube"),
+        ("studio-sweep", "living-room", "city-evening", "kitchen", "oak-table"),
+        _NEUTRAL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "gb",
+        "United Kingdom",
+        "en_GB",
+        "GBP",
+        "en",
+        "ltr",
+        _EU_PLATFORMS,
+        ("studio-sweep", "living-room", "garden-bokeh", "oak-table"),
+        _COOL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "de",
+        "Germany",
+        "de_DE",
+        "EUR",
+        "de",
+        "ltr",
+        _EU_PLATFORMS,
+        ("studio-sweep", "oak-table", "kitchen", "soft-gradient"),
+        _COOL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "fr",
+        "France",
+        "fr_FR",
+        "EUR",
+        "fr",
+        "ltr",
+        _EU_PLATFORMS,
+        ("marble-counter", "living-room", "city-evening", "studio-sweep"),
+        _PASTEL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "es",
+        "Spain",
+        "es_ES",
+        "EUR",
+        "es",
+        "ltr",
+        _EU_PLATFORMS,
+        ("garden-bokeh", "kitchen", "soft-gradient", "studio-sweep"),
+        _WARM,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "it",
+        "Italy",
+        "it_IT",
+        "EUR",
+        "it",
+        "ltr",
+        _EU_PLATFORMS,
+        ("marble-counter", "oak-table", "city-evening", "studio-sweep"),
+        _WARM,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "nl",
+        "Netherlands",
+        "nl_NL",
+        "EUR",
+        "nl",
+        "ltr",
+        _EU_PLATFORMS,
+        ("living-room", "studio-sweep", "garden-bokeh", "soft-gradient"),
+        _COOL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "pl",
+        "Poland",
+        "pl_PL",
+        "PLN",
+        "pl",
+        "ltr",
+        _EU_PLATFORMS,
+        ("studio-sweep", "living-room", "oak-table", "soft-gradient"),
+        _NEUTRAL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "jp",
+        "Japan",
+        "ja_JP",
+        "JPY",
+        "ja",
+        "ltr",
+        ("tiktok", "reels", "shorts", "amazon", "feed"),
+        ("studio-sweep", "oak-table", "soft-gradient", "living-room"),
+        _PASTEL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "kr",
+        "South Korea",
+        "ko_KR",
+        "KRW",
+        "ko",
+        "ltr",
+        ("tiktok", "reels", "shorts", "feed"),
+        ("soft-gradient", "studio-sweep", "city-evening", "living-room"),
+        _PASTEL,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "br",
+        "Brazil",
+        "pt_BR",
+        "BRL",
+        "pt",
+        "ltr",
+        ("tiktok", "reels", "shorts", "feed"),
+        ("garden-bokeh", "soft-gradient", "living-room", "studio-sweep"),
+        _VIVID,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "mx",
+        "Mexico",
+        "es_MX",
+        "MXN",
+        "es",
+        "ltr",
+        ("tiktok", "reels", "amazon", "feed"),
+        ("soft-gradient", "kitchen", "garden-bokeh", "studio-sweep"),
+        _VIVID,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "sa",
+        "Saudi Arabia",
+        "ar_SA",
+        "SAR",
+        "ar",
+        "rtl",
+        ("tiktok", "reels", "shorts", "amazon"),
+        ("marble-counter", "studio-sweep", "living-room", "soft-gradient"),
+        _SAND,
+        _looks(*_MODEST_LOOKS, _CORE_LOOKS[3]),
+    ),
+    MarketPresetData(
+        "ae",
+        "United Arab Emirates",
+        "ar_AE",
+        "AED",
+        "ar",
+        "rtl",
+        ("tiktok", "reels", "amazon", "feed"),
+        ("marble-counter", "city-evening", "studio-sweep", "living-room"),
+        _SAND,
+        _looks(*_MODEST_LOOKS, _CORE_LOOKS[1], _CORE_LOOKS[3]),
+    ),
+    MarketPresetData(
+        "id",
+        "Indonesia",
+        "id_ID",
+        "IDR",
+        "id",
+        "ltr",
+        ("tiktok", "reels", "shorts", "shopify"),
+        ("garden-bokeh", "soft-gradient", "studio-sweep", "kitchen"),
+        _WARM,
+        _looks(_CORE_LOOKS[0], *_MODEST_LOOKS, _CORE_LOOKS[2]),
+    ),
+    MarketPresetData(
+        "th",
+        "Thailand",
+        "th_TH",
+        "THB",
+        "th",
+        "ltr",
+        ("tiktok", "reels", "shorts", "feed"),
+        ("garden-bokeh", "studio-sweep", "soft-gradient", "city-evening"),
+        _VIVID,
+        _looks(*_CORE_LOOKS),
+    ),
+    MarketPresetData(
+        "vn",
+        "Vietnam",
+        "vi_VN",
+        "VND",
+        "vi",
+        "ltr",
+        ("tiktok", "reels", "shorts", "feed"),
+        ("soft-gradient", "studio-sweep", "garden-bokeh", "kitchen"),
+        _PASTEL,
+        _looks(*_CORE_LOOKS),
+    ),
+)
+
+MARKETS_BY_SLUG = {m.slug: m for m in MARKETS}
+SCENES_BY_SLUG = {s.slug: s for s in SCENES}
+
+
+def scene_palette(market: MarketPresetData, scene: ScenePreset) -> tuple[str, ...]:
+    """The colours a scene is rendered in for a market: the market's palette for the style, else the scene's."""
+    return market.palettes.get(scene.style, scene.palette)
+
+
+def market_default_aspects(market: MarketPresetData) -> list[str]:
+    seen: list[str] = []
+    for platform in market.platforms:
+        for aspect in PLATFORM_ASPECTS.get(platform, ()):
+            if aspect not in seen:
+                seen.append(aspect)
+    return seen

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MerchantsConfig(AppConfig):
+    name = "shop_video.merchants"
+    label = "merchants"
+    verbose_name = _("Merchants")

@@ -1,0 +1,2 @@
+def organization(request):
+    return {"current_organization": getattr(request, "organization", None)}

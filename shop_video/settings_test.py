@@ -1,0 +1,18 @@
+"""Small overrides for the test suite; everything else is the real settings module."""
+
+from .settings import *  # noqa: F403
+from .settings import DATABASES, VAR_DIR, env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+MEDIA_ROOT = VAR_DIR / "test-media"
+SHOPVIDEO_WORK_DIR = VAR_DIR / "test-work"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests that start a worker process need a test database that other processes can open: a file for SQLite.
+# TEST_DATABASE_NAME lets parallel runs on one PostgreSQL server keep apart.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=str(VAR_DIR / "test-db.sqlite3"))}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_shopvideo")}
