@@ -24,6 +24,12 @@ class EngineUnavailableError(PipelineError):
     code = "engine_unavailable"
 
 
+class ModelUnavailableError(EngineUnavailableError):
+    """The DiT model folder is missing or incomplete: the job fails at once, retrying cannot help."""
+
+    code = "model_unavailable"
+
+
 class TransientPipelineError(PipelineError):
     code = "transient"
     transient = True
