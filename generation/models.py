@@ -190,13 +190,18 @@ class Job(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the job id was last sent to the broker; null while it waits for its organization's fair share.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["state", "heartbeat_at"], name="job_state_heartbeat")]
+        indexes = [
+            models.Index(fields=["state", "heartbeat_at"], name="job_state_heartbeat"),
+            models.Index(fields=["state", "dispatched_at"], name="job_state_dispatched"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(state__in=["queued", "running", "succeeded", "failed", "canceled"]),

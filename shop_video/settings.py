@@ -145,7 +145,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SHOPVIDEO_REAPER_INTERVAL_SECONDS = env.float("SHOPVIDEO_REAPER_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-jobs": {"task": "generation.tasks.reap_jobs", "schedule": SHOPVIDEO_REAPER_INTERVAL_SECONDS},
+    "reap-stale-jobs": {
+        "task": "generation.tasks.reap_jobs",
+        "schedule": SHOPVIDEO_REAPER_INTERVAL_SECONDS,
+        # Ticks that wait behind a busy worker are dropped, not piled up.
+        "options": {"expires": SHOPVIDEO_REAPER_INTERVAL_SECONDS},
+    },
 }
 
 # --- Generation ---------------------------------------------------------------------------------------------
@@ -157,6 +162,12 @@ SHOPVIDEO_JOB_MAX_ATTEMPTS = env.int("SHOPVIDEO_JOB_MAX_ATTEMPTS", default=3)
 SHOPVIDEO_HEARTBEAT_STALE_SECONDS = env.float("SHOPVIDEO_HEARTBEAT_STALE_SECONDS", default=120.0)
 # A queued job older than this is sent to the broker again (a Redis without persistence forgets its queue).
 SHOPVIDEO_QUEUED_RESEND_SECONDS = env.float("SHOPVIDEO_QUEUED_RESEND_SECONDS", default=300.0)
+# Fair scheduling: at most this many jobs of one organization are sent to the broker at a time (the rest wait
+# in the database), so one organization's big batch never starves another's single job.
+SHOPVIDEO_DISPATCH_PER_ORG = env.int("SHOPVIDEO_DISPATCH_PER_ORG", default=8)
+SHOPVIDEO_MAX_VIDEOS_PER_BATCH = env.int("SHOPVIDEO_MAX_VIDEOS_PER_BATCH", default=10_000)
+# A transient failure is retried after this many seconds, doubling per attempt.
+SHOPVIDEO_RETRY_BACKOFF_SECONDS = env.float("SHOPVIDEO_RETRY_BACKOFF_SECONDS", default=5.0)
 SHOPVIDEO_QA_MIN_PSNR = env.float("SHOPVIDEO_QA_MIN_PSNR", default=38.0)
 SHOPVIDEO_QA_MIN_SSIM = env.float("SHOPVIDEO_QA_MIN_SSIM", default=0.95)
 

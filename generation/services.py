@@ -1,0 +1,1084 @@
+"""Everything that writes products, photos, batches and jobs (HackSoft styleguide: services write).
+
+The database row is the truth about a job; Celery carries only its id (shared/DESIGN.md § Jobs that survive):
+- a job is *claimed* by one atomic UPDATE (`state='queued'` → `running`, `attempt + 1`), so a duplicate delivery
+  does nothing;
+- every later write of a worker is *fenced* by its attempt number, so a worker that was cut off and comes back
+  never overwrites a newer attempt;
+- results are uploaded under a key of job and attempt and committed in one short transaction.
+Workers never hold a transaction while they render (SQLite in the demo: short transactions only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import secrets
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from billing import pricing
+from generation.constants import ASPECT_RATIOS, DEFAULT_FPS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
+from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
+from generation.pipeline import cutout, ingest
+from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
+from generation.pipeline.spec import VariantSpec
+from generation.presets import MARKETS_BY_SLUG, PLATFORM_ASPECTS, LookPreset
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from shop_video.merchants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+# Sent after commit, so billing (reserve/capture/release) and outgoing webhooks can hook in without this module
+# importing them. `job_finished` carries the final state: succeeded (capture), failed/canceled (release).
+batch_submitted = Signal()  # sender=Batch, batch=..., jobs=[Job]
+job_finished = Signal()  # sender=Job, job=..., state=...
+job_requeued = Signal()  # sender=Job, job=... (retry_job)
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+
+class PhotoRejected(BadInputError):
+    """One photo cannot be used: `.code` (e.g. not_an_image, image_too_small), `.message`, `.filename`."""
+
+    code = "photo_rejected"
+
+    def __init__(self, message: str, code: str | None = None, filename: str = ""):
+        super().__init__(message, code)
+        self.filename = filename
+
+
+class UploadRejected(BadInputError):
+    """Several files, one or more bad: `.errors` = [(filename, code, message), …]; nothing was stored."""
+
+    code = "upload_rejected"
+
+    def __init__(self, errors: list[tuple[str, str, str]], message: str | None = None):
+        self.errors = errors
+        super().__init__(
+            message
+            or _("%(count)d file(s) could not be used: %(names)s")
+            % {"count": len(errors), "names": ", ".join(name for name, _code, _msg in errors)}
+        )
+
+
+class ProductInvalid(BadInputError):
+    code = "invalid_product"
+
+    def __init__(self, message: str, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message, code)
+        self.fields = fields or {}
+
+
+class MatrixInvalid(BadInputError):
+    """The variant matrix cannot be submitted: `.fields` = {field: [messages]}."""
+
+    code = "invalid_matrix"
+
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
+        self.fields = fields
+        super().__init__(message or _("The video options are not valid."))
+
+
+class JobNotRetryable(BadInputError):
+    code = "not_retryable"
+
+
+# --- products and photos ------------------------------------------------------------------------------------------
+
+_EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+
+
+def _read_upload(upload: UploadedFile | bytes | io.IOBase) -> bytes:
+    """The upload's bytes, reading at most one byte past the size limit (ingest refuses bigger files)."""
+    if isinstance(upload, bytes | bytearray):
+        return bytes(upload)
+    limit = ingest.MAX_BYTES + 1
+    if hasattr(upload, "chunks"):
+        if hasattr(upload, "seek"):
+            upload.seek(0)
+        buf = bytearray()
+        for chunk in upload.chunks():
+            buf += chunk
+            if len(buf) >= limit:
+                break
+        return bytes(buf[:limit])
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    return upload.read(limit)
+
+
+def _clean_filename(filename: str) -> str:
+    base = os.path.basename((filename or "").replace("\\", "/")).strip()
+    try:
+        return get_valid_filename(base)[:200] if base else "photo"
+    except Exception:
+        return "photo"
+
+
+@dataclass
+class _PreparedPhoto:
+    filename: str
+    data: bytes
+    ext: str
+    width: int
+    height: int
+    checksum: str
+    mask_png: bytes
+    mask_source: str
+
+
+def _mask_png(mask: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(mask, "L").save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
+    """Decode, check and cut out one upload in memory; raises PhotoRejected. Nothing is stored here."""
+    name = _clean_filename(filename)
+    try:
+        data = _read_upload(upload)
+        photo_in = ingest.ingest_photo(data)
+        supplied = cutout.load_mask(_read_upload(mask_upload)) if mask_upload is not None else None
+        cut = cutout.compute_cutout(photo_in, supplied)
+    except PipelineError as exc:
+        raise PhotoRejected(exc.message, exc.code, name) from exc
+    except MemoryError as exc:
+        raise PhotoRejected(_("The image is too large to be processed."), "image_too_large", name) from exc
+    return _PreparedPhoto(
+        filename=name,
+        data=data,
+        ext=_EXTENSIONS.get(photo_in.format, "img"),
+        width=photo_in.width,
+        height=photo_in.height,
+        checksum=photo_in.checksum,
+        mask_png=_mask_png(cut.mask),
+        mask_source=cut.source,
+    )
+
+
+def _store_photo(product: Product, prepared: _PreparedPhoto, stored: list[str]) -> Photo:
+    """Write the files and the row; every stored storage name is appended to `stored` for clean-up."""
+    photo = Photo(
+        organization_id=product.organization_id,
+        product=product,
+        original_name=prepared.filename,
+        width=prepared.width,
+        height=prepared.height,
+        checksum=prepared.checksum,
+        mask_source=prepared.mask_source,
+    )
+    photo.file.save(f"photo.{prepared.ext}", ContentFile(prepared.data), save=False)
+    stored.append(photo.file.name)
+    photo.mask.save("mask.png", ContentFile(prepared.mask_png), save=False)
+    stored.append(photo.mask.name)
+    photo.save()
+    return photo
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("could not delete %s from storage", name)
+
+
+def _validate_product_fields(title: str, sku: str, category: str) -> tuple[str, str, str]:
+    fields: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    sku = (sku or "").strip()
+    category = category or Product.Category.OTHER
+    if not title:
+        fields["title"] = [_("A title is required.")]
+    elif len(title) > 200:
+        fields["title"] = [_("At most 200 characters.")]
+    if len(sku) > 100:
+        fields["sku"] = [_("At most 100 characters.")]
+    if category not in Product.Category.values:
+        fields["category"] = [_("Unknown category %(category)s.") % {"category": category}]
+    if fields:
+        raise ProductInvalid(_("The product is not valid."), fields=fields)
+    return title, sku, category
+
+
+def create_product(*, organization: Organization, title: str, sku: str = "", category: str = "other") -> Product:
+    title, sku, category = _validate_product_fields(title, sku, category)
+    if sku and Product.objects.filter(organization=organization, sku=sku).exists():
+        raise ProductInvalid(
+            _("A product with SKU %(sku)s already exists.") % {"sku": sku},
+            "duplicate_sku",
+            {"sku": [_("This SKU is already used.")]},
+        )
+    try:
+        with transaction.atomic():
+            return Product.objects.create(organization=organization, title=title, sku=sku, category=category)
+    except IntegrityError as exc:  # a concurrent create with the same SKU
+        raise ProductInvalid(
+            _("A product with SKU %(sku)s already exists.") % {"sku": sku},
+            "duplicate_sku",
+            {"sku": [_("This SKU is already used.")]},
+        ) from exc
+
+
+def add_photo(*, product: Product, upload: UploadedFile | bytes, filename: str, mask_upload=None) -> Photo:
+    """Ingest, cut out and store one photo with its mask PNG; on any error nothing is left behind."""
+    prepared = _prepare_photo(upload, filename, mask_upload)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            return _store_photo(product, prepared, stored)
+    except BaseException:
+        _delete_files(stored)
+        raise
+
+
+def create_product_with_photos(
+    *,
+    organization: Organization,
+    title: str,
+    sku: str = "",
+    category: str = "other",
+    uploads: Sequence[tuple[str, UploadedFile | bytes]],
+) -> Product:
+    """All or nothing: one bad file → UploadRejected naming every bad file; no product, photos or files stored."""
+    _validate_product_fields(title, sku, category)
+    if not uploads:
+        raise UploadRejected([], _("Add at least one photo."))
+    prepared: list[_PreparedPhoto] = []
+    errors: list[tuple[str, str, str]] = []
+    for filename, upload in uploads:
+        try:
+            prepared.append(_prepare_photo(upload, filename))
+        except PhotoRejected as exc:
+            errors.append((exc.filename, exc.code, exc.message))
+    if errors:
+        raise UploadRejected(errors)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            product = create_product(organization=organization, title=title, sku=sku, category=category)
+            for item in prepared:
+                _store_photo(product, item, stored)
+    except BaseException:
+        _delete_files(stored)
+        raise
+    return product
+
+
+def set_photo_mask(*, photo: Photo, upload) -> Photo:
+    """A merchant-supplied mask (white = product) replaces the cutout; the photo decides the mask's size."""
+    name = photo.original_name or "photo"
+    try:
+        supplied = cutout.load_mask(_read_upload(upload))
+        with photo.file.open("rb") as fh:
+            photo_in = ingest.ingest_photo(fh.read())
+        cut = cutout.compute_cutout(photo_in, supplied)
+    except PipelineError as exc:
+        raise PhotoRejected(exc.message, exc.code, name) from exc
+    old_mask = photo.mask.name
+    stored: list[str] = []
+    try:
+        photo.mask.save("mask.png", ContentFile(_mask_png(cut.mask)), save=False)
+        stored.append(photo.mask.name)
+        photo.mask_source = Photo.MaskSource.SUPPLIED
+        with transaction.atomic():
+            photo.save(update_fields=["mask", "mask_source"])
+    except BaseException:
+        _delete_files(stored)
+        photo.mask.name = old_mask
+        raise
+    if old_mask and old_mask != photo.mask.name:
+        transaction.on_commit(lambda: _delete_files([old_mask]))
+    return photo
+
+
+# --- the variant matrix -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantMatrix:
+    markets: Sequence[str]
+    scenes: Sequence[str] = ()  # empty → the market's default scene
+    looks: Sequence[str] = ()  # empty → no human model
+    aspect_ratios: Sequence[str] = ()  # empty → the market's platform defaults
+    seconds: Sequence[int] = (5,)
+    resolution: str = "480p"
+    engine: str = "compositor"
+    seed: int | None = None  # None → a random seed per job
+
+
+@dataclass(frozen=True)
+class _Variant:
+    market: MarketPreset
+    scene: Scene
+    look: ModelLook | None
+    aspect_ratio: str
+    seconds: int
+    resolution: str
+    engine: str
+
+    @property
+    def credits(self) -> int:
+        return pricing.credits_for_video(engine=self.engine, resolution=self.resolution, seconds=self.seconds)
+
+
+def max_videos_per_batch() -> int:
+    return int(getattr(settings, "SHOPVIDEO_MAX_VIDEOS_PER_BATCH", 10_000))
+
+
+def _unique(values: Iterable) -> list:
+    out: list = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def _market_aspects(market: MarketPreset) -> list[str]:
+    seen: list[str] = []
+    for platform in market.platforms or []:
+        for aspect in PLATFORM_ASPECTS.get(platform, ()):
+            if aspect not in seen:
+                seen.append(aspect)
+    return seen or ["9:16"]
+
+
+def _default_scene(market: MarketPreset) -> Scene | None:
+    preset = MARKETS_BY_SLUG.get(market.slug)
+    if preset and preset.scenes:
+        found = Scene.objects.filter(slug=preset.scenes[0]).first()
+        if found:
+            return found
+    return market.scenes.order_by("slug").first()
+
+
+def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: int | None = None) -> list[_Variant]:
+    """Validate the matrix and return one variant per video of one photo; raises MatrixInvalid."""
+    fields: dict[str, list[str]] = {}
+
+    def err(name: str, message: str) -> None:
+        fields.setdefault(name, []).append(message)
+
+    market_slugs = _unique(s.strip().lower() for s in (matrix.markets or []) if isinstance(s, str))
+    if not market_slugs:
+        err("markets", _("Choose at least one market."))
+    markets = {m.slug: m for m in MarketPreset.objects.filter(slug__in=market_slugs)}
+    for slug in market_slugs:
+        if slug not in markets or slug not in MARKETS_BY_SLUG:
+            err("markets", _("Unknown market %(slug)s.") % {"slug": slug})
+
+    scene_slugs = _unique(matrix.scenes or ())
+    scenes = {s.slug: s for s in Scene.objects.filter(slug__in=scene_slugs)}
+    for slug in scene_slugs:
+        if slug not in scenes:
+            err("scenes", _("Unknown scene %(slug)s.") % {"slug": slug})
+
+    look_slugs = _unique(matrix.looks or ())
+    looks: dict[tuple[str, str], ModelLook] = {}
+    if look_slugs and markets:
+        rows = ModelLook.objects.filter(market__in=markets.values(), slug__in=look_slugs).filter(
+            Q(organization__isnull=True) | Q(organization=organization)
+        )
+        for row in rows.select_related("market").order_by(F("organization").asc(nulls_first=True)):
+            looks[(row.market.slug, row.slug)] = row  # the organization's own look wins over a built-in one
+        for slug in look_slugs:
+            for market_slug in markets:
+                if (market_slug, slug) not in looks:
+                    err(
+                        "looks",
+                        _("The model look %(look)s is not available in market %(market)s.")
+                        % {"look": slug, "market": market_slug},
+                    )
+
+    aspects = _unique(matrix.aspect_ratios or ())
+    for aspect in aspects:
+        if aspect not in ASPECT_RATIOS:
+            err(
+                "aspect_ratios",
+                _("Unknown aspect ratio %(aspect)s; choose from %(choices)s.")
+                % {"aspect": aspect, "choices": ", ".join(ASPECT_RATIOS)},
+            )
+
+    seconds = _unique(matrix.seconds or ())
+    if not seconds:
+        err("seconds", _("Choose at least one duration."))
+    for value in seconds:
+        if isinstance(value, bool) or not isinstance(value, int) or not (MIN_SECONDS <= value <= MAX_SECONDS):
+            err(
+                "seconds",
+                _("Durations must be whole seconds from %(min)d to %(max)d.")
+                % {"min": MIN_SECONDS, "max": MAX_SECONDS},
+            )
+            break
+    if matrix.resolution not in RESOLUTIONS:
+        err("resolution", _("Unknown resolution %(value)s.") % {"value": matrix.resolution})
+    if matrix.engine not in ENGINES:
+        err("engine", _("Unknown engine %(value)s.") % {"value": matrix.engine})
+    if matrix.seed is not None and (
+        isinstance(matrix.seed, bool) or not isinstance(matrix.seed, int) or not 0 <= matrix.seed < 2**31
+    ):
+        err("seed", _("The seed must be a whole number from 0 to 2147483647."))
+    if fields:
+        raise MatrixInvalid(fields)
+
+    variants: list[_Variant] = []
+    for market_slug in market_slugs:
+        market = markets[market_slug]
+        market_scenes = [scenes[s] for s in scene_slugs] or [_default_scene(market)]
+        if market_scenes[0] is None:
+            raise MatrixInvalid({"scenes": [_("Market %(slug)s has no scenes; choose one.") % {"slug": market_slug}]})
+        market_looks: list[ModelLook | None] = [looks[(market_slug, s)] for s in look_slugs] or [None]
+        for scene in market_scenes:
+            for look in market_looks:
+                for aspect in aspects or _market_aspects(market):
+                    for secs in seconds:
+                        variants.append(_Variant(market, scene, look, aspect, secs, matrix.resolution, matrix.engine))
+    total = len(variants) * (photo_count if photo_count is not None else 1)
+    if total > max_videos_per_batch():
+        raise MatrixInvalid(
+            {
+                "matrix": [
+                    _("This would make %(count)d videos; at most %(max)d per batch.")
+                    % {"count": total, "max": max_videos_per_batch()}
+                ]
+            }
+        )
+    return variants
+
+
+def validate_matrix(
+    *, organization: Organization, matrix: VariantMatrix, photos: Sequence[Photo] | None = None
+) -> None:
+    _expand(organization=organization, matrix=matrix, photo_count=len(photos) if photos is not None else None)
+
+
+def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[Photo]:
+    if not photos:
+        raise MatrixInvalid({"photos": [_("Choose at least one photo.")]})
+    ids = _unique(p.pk for p in photos)
+    own = {p.pk: p for p in Photo.objects.filter(organization=organization, pk__in=ids).select_related("product")}
+    if len(own) != len(ids):
+        # Never reveal which ids exist elsewhere: another organization's photo is simply "not found".
+        raise MatrixInvalid(
+            {"photos": [_("One or more photos were not found.")]}, _("One or more photos were not found.")
+        )
+    return [own[pk] for pk in ids]
+
+
+def estimate_batch(*, organization: Organization, photos: Sequence[Photo], matrix: VariantMatrix) -> pricing.Estimate:
+    photos = _check_photos(organization, photos)
+    variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
+    return pricing.estimate((v.engine, v.resolution, v.seconds) for _p in photos for v in variants)
+
+
+def submit_batch(
+    *,
+    organization: Organization,
+    user=None,
+    photos: Sequence[Photo],
+    matrix: VariantMatrix,
+    source: str = "dashboard",
+    name: str = "",
+) -> Batch:
+    """One transaction: the Batch and one Job per photo × variant; jobs are dispatched after commit."""
+    if source not in Batch.Source.values:
+        raise MatrixInvalid({"source": [_("Unknown source %(value)s.") % {"value": source}]})
+    photos = _check_photos(organization, photos)
+    variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
+    now = timezone.now()
+    max_attempts = int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS)
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            organization=organization,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            source=source,
+            name=(name or "").strip()[:200],
+        )
+        jobs = [
+            Job(
+                organization=organization,
+                batch=batch,
+                photo=photo,
+                market=v.market,
+                scene=v.scene,
+                look=v.look,
+                aspect_ratio=v.aspect_ratio,
+                resolution=v.resolution,
+                seconds=v.seconds,
+                fps=DEFAULT_FPS,
+                engine=v.engine,
+                seed=matrix.seed if matrix.seed is not None else secrets.randbelow(2**31),
+                credits=v.credits,
+                max_attempts=max_attempts,
+                state=Job.State.QUEUED,
+                queued_at=now,
+            )
+            for photo in photos
+            for v in variants
+        ]
+        jobs = Job.objects.bulk_create(jobs, batch_size=500)
+        transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
+        transaction.on_commit(dispatch_jobs_safely)
+    return batch
+
+
+# --- dispatch: fair between organizations -------------------------------------------------------------------------
+
+
+def _task_for(engine: str):
+    from generation import tasks
+
+    return tasks.run_job_gpu if engine == "dit" else tasks.run_job_cpu
+
+
+def _send(job_id: int, engine: str, countdown: float | None = None) -> None:
+    _task_for(engine).apply_async(
+        (job_id,),
+        countdown=countdown,
+        retry=True,
+        retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0},
+    )
+
+
+def _per_org_limit() -> int:
+    return max(1, int(getattr(settings, "SHOPVIDEO_DISPATCH_PER_ORG", 8)))
+
+
+def dispatch_jobs(*, limit_per_org: int | None = None) -> int:
+    """Send queued, not yet sent jobs to the broker: at most `limit_per_org` in flight per organization, taking
+    turns between organizations, so one organization's 10,000-job batch never starves another's single job.
+    Jobs wait in the database (state queued, dispatched_at null) until their organization has room."""
+    limit = limit_per_org or _per_org_limit()
+    waiting = (
+        Job.objects.filter(state=Job.State.QUEUED, dispatched_at__isnull=True)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    org_ids = sorted(set(waiting))
+    if not org_ids:
+        return 0
+    in_flight: dict[int, int] = dict.fromkeys(org_ids, 0)
+    busy = Job.objects.filter(organization_id__in=org_ids).filter(
+        Q(state=Job.State.RUNNING) | Q(state=Job.State.QUEUED, dispatched_at__isnull=False)
+    )
+    for org_id in busy.values_list("organization_id", flat=True):
+        in_flight[org_id] += 1
+    queues: dict[int, list[tuple[int, str]]] = {}
+    for org_id in org_ids:
+        room = limit - in_flight[org_id]
+        if room > 0:
+            queues[org_id] = list(
+                Job.objects.filter(organization_id=org_id, state=Job.State.QUEUED, dispatched_at__isnull=True)
+                .order_by("queued_at", "id")
+                .values_list("id", "engine")[:room]
+            )
+    sent = 0
+    # Round robin: the first job of every organization, then the second of each, …
+    for rank in range(max((len(q) for q in queues.values()), default=0)):
+        for org_id in org_ids:
+            q = queues.get(org_id, [])
+            if rank < len(q):
+                sent += _dispatch_one(*q[rank])
+    return sent
+
+
+def _dispatch_one(job_id: int, engine: str, countdown: float | None = None) -> int:
+    # Mark first (only one dispatcher wins the row), then send; a failed send is undone so the next tick retries.
+    stamp = timezone.now()
+    won = Job.objects.filter(id=job_id, state=Job.State.QUEUED, dispatched_at__isnull=True).update(dispatched_at=stamp)
+    if not won:
+        return 0
+    try:
+        _send(job_id, engine, countdown)
+    except Exception:
+        logger.exception("could not send job %s to the broker; the reaper will try again", job_id)
+        Job.objects.filter(id=job_id, state=Job.State.QUEUED, dispatched_at=stamp).update(dispatched_at=None)
+        return 0
+    return 1
+
+
+def dispatch_jobs_safely() -> None:
+    """For on_commit hooks: a broker outage must not turn a committed submission into an error page."""
+    try:
+        dispatch_jobs()
+    except Exception:
+        logger.exception("dispatch failed; the reaper will dispatch later")
+
+
+# --- cancel and retry ---------------------------------------------------------------------------------------------
+
+
+def _finished(job_ids: Iterable[int]) -> None:
+    ids = list(job_ids)
+    if not ids:
+        return
+
+    def send() -> None:
+        for job in Job.objects.filter(id__in=ids):
+            job_finished.send(sender=Job, job=job, state=job.state)
+
+    transaction.on_commit(send)
+
+
+def cancel_job(*, job: Job) -> Job:
+    """Queued: it will never run. Running: it stops at its next progress callback. Final: nothing changes."""
+    with transaction.atomic():
+        changed = Job.objects.filter(id=job.pk, state__in=Job.ACTIVE_STATES).update(
+            state=Job.State.CANCELED,
+            stage="canceled",
+            finished_at=timezone.now(),
+            error_code="",
+            error_message="",
+        )
+        if changed:
+            _finished([job.pk])
+            transaction.on_commit(dispatch_jobs_safely)  # the organization has room again
+    job.refresh_from_db()
+    return job
+
+
+def cancel_batch(*, batch: Batch) -> int:
+    with transaction.atomic():
+        ids = list(batch.jobs.filter(state__in=Job.ACTIVE_STATES).values_list("id", flat=True))
+        changed = Job.objects.filter(id__in=ids, state__in=Job.ACTIVE_STATES).update(
+            state=Job.State.CANCELED, stage="canceled", finished_at=timezone.now()
+        )
+        _finished(ids)
+        transaction.on_commit(dispatch_jobs_safely)
+    return changed
+
+
+def retry_job(*, job: Job) -> Job:
+    """A failed or canceled job is queued again with a fresh attempt budget."""
+    with transaction.atomic():
+        changed = Job.objects.filter(id=job.pk, state__in=[Job.State.FAILED, Job.State.CANCELED]).update(
+            state=Job.State.QUEUED,
+            max_attempts=F("attempt") + int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS),
+            progress=0.0,
+            stage="",
+            error_code="",
+            error_message="",
+            worker="",
+            heartbeat_at=None,
+            started_at=None,
+            finished_at=None,
+            queued_at=timezone.now(),
+            dispatched_at=None,
+        )
+        if not changed:
+            raise JobNotRetryable(_("Only a failed or canceled job can be retried."))
+        job.refresh_from_db()
+        transaction.on_commit(lambda: job_requeued.send(sender=Job, job=job))
+        transaction.on_commit(dispatch_jobs_safely)
+    return job
+
+
+# --- the worker side ----------------------------------------------------------------------------------------------
+
+
+def _work_dir(job_id: int, attempt: int) -> Path:
+    return Path(settings.SHOPVIDEO_WORK_DIR) / f"job-{job_id}" / f"attempt-{attempt}"
+
+
+def _running(job_id: int, attempt: int):
+    return Job.objects.filter(id=job_id, attempt=attempt, state=Job.State.RUNNING)
+
+
+class _JobSpec(VariantSpec):
+    """VariantSpec whose model look comes from the database row (organizations edit and add looks)."""
+
+    def __init__(self, *, look_row: ModelLook | None = None, **kwargs):
+        super().__init__(**kwargs)
+        object.__setattr__(self, "_look_row", look_row)
+
+    @property
+    def look_preset(self) -> LookPreset | None:
+        row = self._look_row
+        if row is None:
+            return super().look_preset
+        return LookPreset(row.slug, row.name, row.descriptors)
+
+
+class _Reporter:
+    """The progress callback: writes progress, stage and heartbeat at most ~2×/s, fenced by attempt; raises
+    JobCanceled when the row was canceled or a newer attempt took over. A heartbeat thread keeps the row alive
+    through stages that report nothing (encode, QA) so that a slow but alive job is not reaped."""
+
+    def __init__(self, job_id: int, attempt: int):
+        self.job_id = job_id
+        self.attempt = attempt
+        self.stopped = threading.Event()  # the row is no longer ours (canceled or superseded)
+        self._done = threading.Event()
+        self._last = 0.0
+        self._stage = ""
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.stopped.is_set():
+            raise JobCanceled(f"job {self.job_id} attempt {self.attempt} was canceled or superseded")
+        now = time.monotonic()
+        if stage == self._stage and now - self._last < 0.5:
+            return
+        self._last, self._stage = now, stage
+        fraction = min(1.0, max(0.0, float(fraction)))
+        if not _running(self.job_id, self.attempt).update(
+            progress=fraction, stage=stage[:20], heartbeat_at=timezone.now()
+        ):
+            self.stopped.set()
+            raise JobCanceled(f"job {self.job_id} attempt {self.attempt} was canceled or superseded")
+
+    def _beat(self) -> None:
+        interval = max(0.5, min(10.0, float(settings.SHOPVIDEO_HEARTBEAT_STALE_SECONDS) / 4))
+        try:
+            while not self._done.wait(interval):
+                try:
+                    if not _running(self.job_id, self.attempt).update(heartbeat_at=timezone.now()):
+                        self.stopped.set()
+                        return
+                except Exception:
+                    logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> _Reporter:
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-job-{self.job_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def _load_mask(photo: Photo) -> np.ndarray | None:
+    if not photo.mask:
+        return None
+    with photo.mask.open("rb") as fh:
+        return cutout.load_mask(fh.read())
+
+
+def _attempt_prefix(job: Job) -> str:
+    probe = Video(organization_id=job.organization_id, job_id=job.pk, attempt=0)
+    return os.path.dirname(os.path.dirname(Video._meta.get_field("file").generate_filename(probe, "x")))
+
+
+def _delete_other_attempts(job: Job, keep_attempt: int | None) -> None:
+    """Remove stored files of every attempt of this job but `keep_attempt` (crashed or superseded attempts)."""
+    prefix = _attempt_prefix(job)
+    try:
+        dirs, _files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotImplementedError, OSError):
+        return
+    for name in dirs:
+        if keep_attempt is not None and name == f"attempt-{keep_attempt}":
+            continue
+        _delete_tree(f"{prefix}/{name}")
+
+
+def _delete_tree(prefix: str) -> None:
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, OSError):
+        return
+    _delete_files(f"{prefix}/{f}" for f in files)
+    for d in dirs:
+        _delete_tree(f"{prefix}/{d}")
+    local = getattr(default_storage, "location", None)
+    if local:  # FileSystemStorage leaves empty folders behind
+        with contextlib.suppress(OSError):
+            os.rmdir(Path(local) / prefix)
+
+
+class _Fenced(Exception):
+    """The attempt lost its claim before committing (canceled, or a newer attempt took over)."""
+
+
+def _commit_result(job: Job, attempt: int, result) -> bool:
+    """Upload the files under org/job/attempt, then in one short transaction check the fence, create the Video
+    and finish the job. Returns False (and removes the uploads) when the fence fails."""
+    passed = bool(result.qa_passed)
+    video = Video(
+        organization_id=job.organization_id,
+        job=job,
+        attempt=attempt,
+        width=result.width,
+        height=result.height,
+        fps=result.fps,
+        frames=result.frames,
+        duration_seconds=result.duration_seconds,
+        size_bytes=Path(result.video_path).stat().st_size,
+        psnr_min=_num(result.qa, "psnr_min"),
+        psnr_mean=_num(result.qa, "psnr_mean"),
+        ssim_min=_num(result.qa, "ssim_min"),
+        edge_iou=_num(result.qa, "edge_iou"),
+        flicker=_num(result.qa, "flicker"),
+        qa_passed=passed,
+        review=Video.Review.READY if passed else Video.Review.NEEDS_REVIEW,
+        metadata={k: v for k, v in result.contract().items() if k != "placements"},
+    )
+    uploaded: list[str] = []
+    try:
+        for field_name, path, name in (
+            ("file", result.video_path, "video.mp4"),
+            ("poster", result.poster_path, "poster.jpg"),
+            ("preview", result.preview_path, "preview.mp4"),
+        ):
+            if path and Path(path).exists():
+                with open(path, "rb") as fh:
+                    getattr(video, field_name).save(name, File(fh), save=False)
+                uploaded.append(getattr(video, field_name).name)
+        now = timezone.now()
+        with transaction.atomic():
+            if passed:
+                update = {"state": Job.State.SUCCEEDED, "error_code": "", "error_message": ""}
+            else:
+                update = {
+                    "state": Job.State.FAILED,
+                    "error_code": "qa_failed",
+                    "error_message": _(
+                        "The video did not keep the product faithful enough (PSNR %(psnr).1f dB, SSIM %(ssim).3f); "
+                        "it is kept for review and was not delivered."
+                    )
+                    % {"psnr": video.psnr_min or 0.0, "ssim": video.ssim_min or 0.0},
+                }
+            if not _running(job.pk, attempt).update(
+                progress=1.0, stage="done", heartbeat_at=now, finished_at=now, **update
+            ):
+                raise _Fenced
+            # A video kept for review by an earlier attempt is replaced (OneToOne: one video per job, ever).
+            old = list(Video.objects.filter(job_id=job.pk).exclude(attempt=attempt))
+            for row in old:
+                row.delete()
+            video.save()
+            _finished([job.pk])
+    except _Fenced:
+        logger.info("job %s attempt %s lost its claim before commit; discarding its files", job.pk, attempt)
+        _delete_files(uploaded)
+        return False
+    except BaseException:
+        _delete_files(uploaded)
+        raise
+    _delete_other_attempts(job, keep_attempt=attempt)
+    return True
+
+
+def _num(report, name: str) -> float | None:
+    value = getattr(report, name, None)
+    if value is None and hasattr(report, "summary"):
+        value = report.summary().get(name)
+    return None if value is None else float(value)
+
+
+def _fail(job_id: int, attempt: int, code: str, message: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        changed = _running(job_id, attempt).update(
+            state=Job.State.FAILED, error_code=code[:40], error_message=message, finished_at=now, heartbeat_at=now
+        )
+        if changed:
+            _finished([job_id])
+    return bool(changed)
+
+
+def _requeue(job_id: int, attempt: int, code: str, message: str) -> bool:
+    """Give a transient failure another attempt, with exponential backoff before it is sent again."""
+    with transaction.atomic():
+        changed = _running(job_id, attempt).update(
+            state=Job.State.QUEUED,
+            stage="retrying",
+            worker="",
+            error_code=code[:40],
+            error_message=message,
+            queued_at=timezone.now(),
+            dispatched_at=None,
+        )
+    if changed:
+        job = Job.objects.only("engine").get(pk=job_id)
+        backoff = min(300.0, float(getattr(settings, "SHOPVIDEO_RETRY_BACKOFF_SECONDS", 5.0)) * 2 ** (attempt - 1))
+        _dispatch_one(job_id, job.engine, countdown=backoff)
+    return bool(changed)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_job(*, job_id: int, worker_name: str = "") -> None:
+    """Claim the job (a duplicate delivery finds nothing to claim), render it outside any transaction with a
+    fenced progress callback, and commit the result exactly once."""
+    now = timezone.now()
+    claimed = Job.objects.filter(id=job_id, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING,
+        attempt=F("attempt") + 1,
+        worker=(worker_name or default_worker_name())[:200],
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        progress=0.0,
+        stage="claimed",
+        error_code="",
+        error_message="",
+    )
+    if not claimed:
+        logger.info("job %s: nothing to claim (already running, finished or canceled)", job_id)
+        return
+    job = Job.objects.select_related("photo__product", "market", "scene", "look").get(pk=job_id)
+    attempt = job.attempt
+    work_dir = _work_dir(job_id, attempt)
+    try:
+        with _Reporter(job_id, attempt) as reporter:
+            try:
+                result = _render(job, work_dir, reporter)
+            except JobCanceled:
+                logger.info("job %s attempt %s stopped: canceled or superseded", job_id, attempt)
+                return
+            except BadInputError as exc:
+                _fail(job_id, attempt, exc.code, exc.message)
+                return
+            except PipelineError as exc:
+                if exc.transient and attempt < job.max_attempts:
+                    _requeue(job_id, attempt, exc.code, exc.message)
+                else:
+                    _fail(job_id, attempt, exc.code, exc.message)
+                return
+            except Exception as exc:
+                logger.exception("job %s attempt %s failed unexpectedly", job_id, attempt)
+                close_old_connections()
+                message = _("The video could not be made because of an internal error (%(kind)s).") % {
+                    "kind": type(exc).__name__
+                }
+                if _is_timeout(exc) or attempt >= job.max_attempts:
+                    _fail(job_id, attempt, "timeout" if _is_timeout(exc) else "internal_error", message)
+                else:
+                    _requeue(job_id, attempt, "internal_error", message)
+                return
+        _commit_result(job, attempt, result)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            work_dir.parent.rmdir()  # only when no other attempt is working here
+        dispatch_jobs_safely()
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return type(exc).__name__ in {"SoftTimeLimitExceeded", "TimeLimitExceeded"}
+
+
+def _render(job: Job, work_dir: Path, reporter: _Reporter):
+    from generation.pipeline.run import run_pipeline
+
+    if work_dir.exists():
+        shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with job.photo.file.open("rb") as fh:
+        photo_bytes = fh.read()
+    spec = _JobSpec(
+        look_row=job.look,
+        engine=job.engine,
+        market=job.market.slug,
+        scene=job.scene.slug,
+        look=job.look.slug if job.look else None,
+        aspect_ratio=job.aspect_ratio,
+        resolution=job.resolution,
+        seconds=float(job.seconds),
+        fps=job.fps,
+        seed=int(job.seed),
+        product_title=job.photo.product.title,
+        product_category=job.photo.product.category,
+    )
+    reporter("prepare", 0.0)
+    return run_pipeline(
+        photo=photo_bytes,
+        out_path=work_dir / "video.mp4",
+        spec=spec,
+        supplied_mask=_load_mask(job.photo),
+        on_progress=reporter,
+    )
+
+
+# --- the reaper ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReapReport:
+    requeued: list[int] = field(default_factory=list)  # running jobs whose worker was lost, queued again
+    failed: list[int] = field(default_factory=list)  # … with no attempts left
+    resent: list[int] = field(default_factory=list)  # queued jobs sent to the broker again
+    dispatched: int = 0  # waiting jobs sent by the fair dispatcher
+
+    def __str__(self) -> str:
+        return (
+            f"requeued {len(self.requeued)}, failed {len(self.failed)}, resent {len(self.resent)}, "
+            f"dispatched {self.dispatched}"
+        )
+
+
+def reap_jobs() -> ReapReport:
+    """Requeue running jobs whose heartbeat went stale (or fail them when no attempt is left), re-send queued
+    jobs the broker may have lost, and dispatch waiting jobs. Settings are read at call time."""
+    report = ReapReport()
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=float(settings.SHOPVIDEO_HEARTBEAT_STALE_SECONDS))
+    stale = Job.objects.filter(state=Job.State.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+    )
+    for job_id, attempt, max_attempts in stale.values_list("id", "attempt", "max_attempts"):
+        fence = _running(job_id, attempt).filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+        if attempt < max_attempts:
+            with transaction.atomic():
+                if fence.update(state=Job.State.QUEUED, stage="requeued", worker="", queued_at=now, dispatched_at=None):
+                    report.requeued.append(job_id)
+        else:
+            with transaction.atomic():
+                if fence.update(
+                    state=Job.State.FAILED,
+                    error_code="worker_lost",
+                    error_message=_("The worker making this video stopped responding on every attempt."),
+                    finished_at=now,
+                ):
+                    report.failed.append(job_id)
+                    _finished([job_id])
+    resend_before = now - timedelta(seconds=float(settings.SHOPVIDEO_QUEUED_RESEND_SECONDS))
+    lost = Job.objects.filter(state=Job.State.QUEUED, dispatched_at__lt=resend_before)
+    for job_id, engine, sent_at in lost.values_list("id", "engine", "dispatched_at"):
+        if Job.objects.filter(id=job_id, state=Job.State.QUEUED, dispatched_at=sent_at).update(dispatched_at=now):
+            try:
+                _send(job_id, engine)
+                report.resent.append(job_id)
+            except Exception:
+                logger.exception("could not re-send job %s", job_id)
+    report.dispatched = dispatch_jobs()
+    if report.requeued or report.failed or report.resent:
+        logger.info("reaper: %s", report)
+    return report
