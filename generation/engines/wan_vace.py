@@ -1,0 +1,279 @@
+"""The DiT engine: Wan2.1 VACE through diffusers' `WanVACEPipeline`, a thin adapter (no fork).
+
+The pipeline is loaded once per worker process from a local diffusers folder (settings.SHOPVIDEO_MODEL_PATH or
+`--model-path`) and kept warm: bf16 on CUDA (the VAE in float32), float32 on CPU for the tests' tiny model.
+Conditioning (product pixels kept through the mask, the product as reference image, pose or canny control) is
+built by generation.pipeline.conditions; the fidelity lock and QA run after this engine as for every engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# The engine never talks to a model hub; huggingface_hub reads this when it is first imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import torch
+from diffusers import UniPCMultistepScheduler, WanVACEPipeline
+from django.conf import settings
+from PIL import Image
+
+from generation.pipeline.conditions import VaceConditions, build_conditions
+from generation.pipeline.errors import BadInputError, ModelUnavailableError, PipelineError
+
+from .base import RenderRequest
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STEPS = 30
+# Wan2.1's recommended flow shifts: 3.0 for 480p, 5.0 for 720p. 640×640 is the largest 480p frame of the contract.
+FLOW_SHIFT_480P, FLOW_SHIFT_720P = 3.0, 5.0
+MAX_480P_AREA = 640 * 640
+REQUIRED_COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
+WEIGHTED_COMPONENTS = ("transformer", "vae", "text_encoder")
+
+
+class DegenerateOutputError(PipelineError):
+    """The model returned NaN or all-black frames (e.g. bf16 overflow): QA must never see them as a video."""
+
+    code = "degenerate_output"
+
+
+class GpuOutOfMemoryError(PipelineError):
+    """CUDA ran out of memory even with CPU offload and VAE tiling: the job is too large for this GPU."""
+
+    code = "gpu_out_of_memory"
+
+
+@dataclass(frozen=True)
+class DitOptions:
+    """Speed options. They apply on CUDA; on CPU only the cache (device-independent) is honoured."""
+
+    attention: str = "native"  # diffusers attention backend: native, _native_cudnn, _native_flash, _native_efficient
+    compile: bool = False  # torch.compile of the transformer's repeated blocks (regional compilation)
+    cache: str = "none"  # none, first_block, taylorseer
+    cache_threshold: float = 0.05  # FirstBlockCache: the 1.3B model needs gentle thresholds
+    guidance_scale: float = 5.0
+
+
+# settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" skips steps where
+# the first block's residual barely changes.
+QUALITY_PRESETS: dict[str, DitOptions] = {
+    "vanilla": DitOptions(),
+    "max": DitOptions(attention="_native_cudnn", compile=True),
+    "balanced": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.05),
+    "fast": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.1),
+}
+
+
+def options_for(quality: str, device: torch.device) -> DitOptions:
+    if quality not in QUALITY_PRESETS:
+        raise ValueError(f"unknown DiT quality {quality!r}; choose one of {', '.join(QUALITY_PRESETS)}")
+    return QUALITY_PRESETS[quality] if device.type == "cuda" else QUALITY_PRESETS["vanilla"]
+
+
+def flow_shift_for(width: int, height: int) -> float:
+    return FLOW_SHIFT_480P if width * height <= MAX_480P_AREA else FLOW_SHIFT_720P
+
+
+def validate_model_folder(model_path: str | os.PathLike | None) -> Path:
+    """Fail at once, with code model_unavailable, on a missing or incomplete diffusers folder."""
+    if not model_path:
+        raise ModelUnavailableError("no DiT model folder configured: set SHOPVIDEO_MODEL_PATH or pass --model-path")
+    root = Path(model_path)
+    if not root.is_dir():
+        raise ModelUnavailableError(f"DiT model folder not found: {root}")
+    index_path = root / "model_index.json"
+    if not index_path.is_file():
+        raise ModelUnavailableError(f"{root} is not a diffusers pipeline folder (no model_index.json)")
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"{index_path} cannot be read: {exc}") from exc
+    if index.get("_class_name") != "WanVACEPipeline":
+        raise ModelUnavailableError(f"{root} holds a {index.get('_class_name')!r}, not a WanVACEPipeline")
+    for name in REQUIRED_COMPONENTS:
+        entry = index.get(name)
+        folder = root / name
+        if not entry or entry[0] is None or not folder.is_dir() or not any(folder.iterdir()):
+            raise ModelUnavailableError(f"the DiT model folder {root} lacks its {name}")
+        if name in WEIGHTED_COMPONENTS:
+            _check_weights(folder)
+    return root
+
+
+def _check_weights(folder: Path) -> None:
+    if not (folder / "config.json").is_file():
+        raise ModelUnavailableError(f"{folder} has no config.json")
+    for index_file in folder.glob("*.index.json"):
+        # A sharded checkpoint: every shard named in the index must be there (an interrupted download is not).
+        try:
+            shards = set(json.loads(index_file.read_text())["weight_map"].values())
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailableError(f"{index_file} cannot be read: {exc}") from exc
+        missing = sorted(s for s in shards if not (folder / s).is_file())
+        if missing:
+            raise ModelUnavailableError(f"{folder} lacks weight shards: {', '.join(missing[:3])}")
+        return
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
+        raise ModelUnavailableError(f"{folder} has no weights")
+
+
+def frames_to_uint8(frames: Any) -> np.ndarray:
+    """Pipeline output (1, N, H, W, 3) floats in 0..1 → uint8. NaN becomes black, which QA then rejects."""
+    arr = np.asarray(frames, dtype=np.float32)
+    if arr.ndim == 5:
+        arr = arr[0]
+    arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
+    return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class WanVaceEngine:
+    name = "dit"
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None,
+        *,
+        options: DitOptions | None = None,
+        device: str | None = None,
+        pipeline: WanVACEPipeline | None = None,
+    ) -> None:
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.options = options or options_for(getattr(settings, "SHOPVIDEO_DIT_QUALITY", "balanced"), self.device)
+        self.low_memory = False
+        if pipeline is None:
+            root = validate_model_folder(model_path)
+            pipeline = self._load(root)
+        self.model_path = str(model_path or "")
+        self.pipe = pipeline
+        self.pipe.set_progress_bar_config(disable=True)
+        if self.device.type == "cuda":
+            self.pipe.to(self.device)
+        self._apply_options()
+
+    @classmethod
+    def from_pipeline(cls, pipeline: WanVACEPipeline, **kwargs: Any) -> WanVaceEngine:
+        """An engine around an in-memory pipeline (benchmarks with random weights, tests)."""
+        return cls(None, pipeline=pipeline, **kwargs)
+
+    def _load(self, root: Path) -> WanVACEPipeline:
+        # bf16 for the transformer and text encoder on CUDA; the Wan VAE stays float32 (as the model card advises).
+        dtype: Any = {"default": torch.bfloat16, "vae": torch.float32} if self.device.type == "cuda" else torch.float32
+        try:
+            # `dtype` is diffusers 0.42's name for torch_dtype (which it deprecates).
+            pipe = WanVACEPipeline.from_pretrained(root, dtype=dtype, local_files_only=True)
+        except Exception as exc:  # any failure to read the folder means the model is unusable as installed
+            raise ModelUnavailableError(f"cannot load the DiT model from {root}: {type(exc).__name__}: {exc}") from exc
+        logger.info("loaded WanVACEPipeline from %s on %s", root, self.device)
+        return pipe
+
+    def _apply_options(self) -> None:
+        transformer = self.pipe.transformer
+        opts = self.options
+        if self.device.type == "cuda":
+            if opts.attention != "native":
+                transformer.set_attention_backend(opts.attention)
+            if opts.compile:
+                transformer.compile_repeated_blocks(fullgraph=True)
+        if opts.cache == "first_block":
+            from diffusers.hooks import FirstBlockCacheConfig
+
+            transformer.enable_cache(FirstBlockCacheConfig(threshold=opts.cache_threshold))
+        elif opts.cache == "taylorseer":
+            from diffusers.hooks import TaylorSeerCacheConfig
+
+            transformer.enable_cache(TaylorSeerCacheConfig(cache_interval=2, disable_cache_before_step=3))
+        elif opts.cache != "none":
+            raise ValueError(f"unknown cache {opts.cache!r}")
+
+    def scheduler_for(self, width: int, height: int) -> UniPCMultistepScheduler:
+        return UniPCMultistepScheduler.from_config(
+            self.pipe.scheduler.config,
+            prediction_type="flow_prediction",
+            use_flow_sigmas=True,
+            flow_shift=flow_shift_for(width, height),
+        )
+
+    def steps_for(self, request: RenderRequest) -> int:
+        return int(request.steps or getattr(settings, "SHOPVIDEO_DIT_STEPS", DEFAULT_STEPS))
+
+    def pipeline_kwargs(self, cond: VaceConditions, request: RenderRequest) -> dict[str, Any]:
+        """The exact arguments of the WanVACEPipeline call for a request (tests replay them on other pipelines)."""
+        return {
+            "prompt": cond.prompt,
+            "negative_prompt": cond.negative_prompt,
+            "video": [Image.fromarray(f) for f in cond.video],
+            "mask": [Image.fromarray(m, mode="L") for m in cond.mask],
+            "reference_images": [Image.fromarray(cond.reference_image)],
+            "height": request.height,
+            "width": request.width,
+            "num_frames": request.frames,
+            "num_inference_steps": self.steps_for(request),
+            "guidance_scale": self.options.guidance_scale,
+            # A CPU generator gives the same noise on every device, so a seed means the same video anywhere.
+            "generator": torch.Generator("cpu").manual_seed(int(request.seed)),
+            "output_type": "np",
+        }
+
+    def render(self, request: RenderRequest) -> np.ndarray:
+        if request.width % 16 or request.height % 16 or (request.frames - 1) % 4:
+            raise BadInputError(
+                f"the DiT needs sizes in multiples of 16 and 4k+1 frames, got {request.width}x{request.height}, "
+                f"{request.frames} frames",
+                "bad_size",
+            )
+        cond = build_conditions(request)
+        kwargs = self.pipeline_kwargs(cond, request)
+        self.pipe.scheduler = self.scheduler_for(request.width, request.height)
+        try:
+            frames = self._call(kwargs, request)
+        except torch.cuda.OutOfMemoryError as exc:
+            if self.low_memory:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc}") from exc
+            logger.warning("CUDA out of memory; retrying once with CPU offload and VAE tiling")
+            self._enable_low_memory()
+            kwargs = self.pipeline_kwargs(cond, request)  # a fresh generator: the retry uses the same noise
+            try:
+                frames = self._call(kwargs, request)
+            except torch.cuda.OutOfMemoryError as exc2:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc2}") from exc2
+        raw = np.asarray(frames, dtype=np.float32)
+        out = frames_to_uint8(raw)
+        expected = (request.frames, request.height, request.width, 3)
+        if out.shape != expected:
+            raise PipelineError(f"the DiT returned frames of shape {out.shape}, expected {expected}", "engine_output")
+        generated = cond.mask > 0
+        if not np.isfinite(raw).all() or (generated.any() and int(out[generated].max()) <= 2):
+            bad = int((~np.isfinite(raw)).sum())
+            raise DegenerateOutputError(f"the DiT returned degenerate frames ({bad} non-finite values, or all black)")
+        return out
+
+    def _call(self, kwargs: dict[str, Any], request: RenderRequest) -> Any:
+        steps = kwargs["num_inference_steps"]
+
+        def on_step_end(pipe: WanVACEPipeline, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            request.on_progress((i + 1) / steps)  # raises JobCanceled to stop the job; it leaves the loop as is
+            return tensors
+
+        try:
+            return self.pipe(**kwargs, callback_on_step_end=on_step_end).frames
+        finally:
+            # Resets the cache hooks' state also after a cancel or an error, so the next video starts clean.
+            self.pipe.maybe_free_model_hooks()
+
+    def _enable_low_memory(self) -> None:
+        torch.cuda.empty_cache()
+        self.pipe.to("cpu")
+        self.pipe.enable_model_cpu_offload(device=self.device)
+        self.pipe.vae.enable_tiling()
+        self.low_memory = True
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": str(self.device), "options": asdict(self.options), "low_memory": self.low_memory}
