@@ -2,10 +2,23 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from generation import views_files
+
+# Merchant media goes only through these tenant-checked views; there is no public media URL.
+file_patterns = [
+    path("photos/<int:pk>/", views_files.photo_file, name="photo"),
+    path("photos/<int:pk>/mask/", views_files.photo_mask, name="photo_mask"),
+    path("videos/<int:pk>/", views_files.video_file, name="video"),
+    path("videos/<int:pk>/download/", views_files.video_download, name="video_download"),
+    path("videos/<int:pk>/poster/", views_files.video_poster, name="video_poster"),
+    path("videos/<int:pk>/preview/", views_files.video_preview, name="video_preview"),
+]
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("files/", include((file_patterns, "files"))),
     path("", include("shop_video.dashboard.urls")),
 ]
