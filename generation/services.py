@@ -729,7 +729,7 @@ class _JobSpec(VariantSpec):
         return LookPreset(row.slug, row.name, row.descriptors)
 
 
-class _Reporter:
+class ProgressReporter:
     """The progress callback: writes progress, stage and heartbeat at most ~2×/s, fenced by attempt; raises
     JobCanceled when the row was canceled or a newer attempt took over. A heartbeat thread keeps the row alive
     through stages that report nothing (encode, QA) so that a slow but alive job is not reaped."""
@@ -770,7 +770,7 @@ class _Reporter:
         finally:
             connection.close()  # this thread's own connection
 
-    def __enter__(self) -> _Reporter:
+    def __enter__(self) -> ProgressReporter:
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-job-{self.job_id}", daemon=True)
         self._thread.start()
         return self
@@ -824,7 +824,7 @@ class _Fenced(Exception):
     """The attempt lost its claim before committing (canceled, or a newer attempt took over)."""
 
 
-def _commit_result(job: Job, attempt: int, result) -> bool:
+def commit_result(job: Job, attempt: int, result) -> bool:
     """Upload the files under org/job/attempt, then in one short transaction check the fence, create the Video
     and finish the job. Returns False (and removes the uploads) when the fence fails."""
     passed = bool(result.qa_passed)
@@ -890,6 +890,10 @@ def _commit_result(job: Job, attempt: int, result) -> bool:
         _delete_files(uploaded)
         raise
     _delete_other_attempts(job, keep_attempt=attempt)
+    # Local work folders of crashed attempts on this machine (a killed worker could not clean up).
+    for other in _work_dir(job.pk, attempt).parent.glob("attempt-*"):
+        if other.name != f"attempt-{attempt}":
+            shutil.rmtree(other, ignore_errors=True)
     return True
 
 
@@ -934,9 +938,9 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def execute_job(*, job_id: int, worker_name: str = "") -> None:
-    """Claim the job (a duplicate delivery finds nothing to claim), render it outside any transaction with a
-    fenced progress callback, and commit the result exactly once."""
+def claim_job(*, job_id: int, worker_name: str = "") -> int | None:
+    """One atomic UPDATE: queued → running with attempt + 1. Returns the attempt number, or None when there was
+    nothing to claim (a duplicate delivery, a canceled or finished job)."""
     now = timezone.now()
     claimed = Job.objects.filter(id=job_id, state=Job.State.QUEUED).update(
         state=Job.State.RUNNING,
@@ -951,15 +955,23 @@ def execute_job(*, job_id: int, worker_name: str = "") -> None:
         error_message="",
     )
     if not claimed:
+        return None
+    return Job.objects.values_list("attempt", flat=True).get(pk=job_id)
+
+
+def execute_job(*, job_id: int, worker_name: str = "") -> None:
+    """Claim the job (a duplicate delivery finds nothing to claim), render it outside any transaction with a
+    fenced progress callback, and commit the result exactly once."""
+    attempt = claim_job(job_id=job_id, worker_name=worker_name)
+    if attempt is None:
         logger.info("job %s: nothing to claim (already running, finished or canceled)", job_id)
         return
     job = Job.objects.select_related("photo__product", "market", "scene", "look").get(pk=job_id)
-    attempt = job.attempt
     work_dir = _work_dir(job_id, attempt)
     try:
-        with _Reporter(job_id, attempt) as reporter:
+        with ProgressReporter(job_id, attempt) as reporter:
             try:
-                result = _render(job, work_dir, reporter)
+                result = render_job(job, work_dir, reporter)
             except JobCanceled:
                 logger.info("job %s attempt %s stopped: canceled or superseded", job_id, attempt)
                 return
@@ -983,7 +995,7 @@ def execute_job(*, job_id: int, worker_name: str = "") -> None:
                 else:
                     _requeue(job_id, attempt, "internal_error", message)
                 return
-        _commit_result(job, attempt, result)
+        commit_result(job, attempt, result)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
@@ -995,7 +1007,7 @@ def _is_timeout(exc: BaseException) -> bool:
     return type(exc).__name__ in {"SoftTimeLimitExceeded", "TimeLimitExceeded"}
 
 
-def _render(job: Job, work_dir: Path, reporter: _Reporter):
+def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
     from generation.pipeline.run import run_pipeline
 
     if work_dir.exists():
