@@ -885,6 +885,7 @@ def commit_result(job: Job, attempt: int, result) -> bool:
     except _Fenced:
         logger.info("job %s attempt %s lost its claim before commit; discarding its files", job.pk, attempt)
         _delete_files(uploaded)
+        _delete_tree(f"{_attempt_prefix(job)}/attempt-{attempt}")  # the folder is this attempt's alone
         return False
     except BaseException:
         _delete_files(uploaded)
