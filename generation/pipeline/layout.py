@@ -7,7 +7,6 @@ so the result looks filmed rather than like a slideshow.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,11 +32,63 @@ def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def _ease(t: np.ndarray) -> np.ndarray:
-    return 0.5 - 0.5 * np.cos(np.pi * t)
+    """Smootherstep: zero velocity and acceleration at both ends, so a move starts and settles like a dolly's."""
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * t * (t * (6.0 * t - 15.0) + 10.0)
 
 
 def choose_motion(seed: int) -> str:
     return MOTIONS[seed % len(MOTIONS)]
+
+
+SAFE_MARGIN = 0.05  # of the frame's shorter side: the product never comes closer to an edge than this
+
+
+def _curves(motion: str, t: np.ndarray, direction: float) -> dict[str, np.ndarray]:
+    """Unit camera curves: scale factor, angle (degrees), and x/y offsets as fractions of the free room."""
+    e = _ease(t)
+    zero = np.zeros_like(t)
+    if motion == "push-in":
+        return {"scale": 0.90 + 0.12 * e, "angle": zero, "dx": zero, "dy": 0.15 * (1 - e)}
+    if motion == "pan":
+        return {"scale": 1.0 + 0.03 * np.sin(np.pi * e), "angle": zero, "dx": direction * (2 * e - 1), "dy": zero}
+    if motion == "orbit-sway":
+        # One slow sway, as if the camera circled the product and came back; eased so it starts and ends at rest.
+        sway = np.sin(2 * np.pi * e)
+        return {"scale": 1.0 + 0.04 * np.sin(np.pi * e), "angle": direction * 3.0 * sway, "dx": 0.5 * sway, "dy": zero}
+    if motion == "reveal":
+        # The product rises into its place from low in the frame and settles while the camera eases back.
+        rise = _ease(t / 0.55)
+        return {"scale": 1.06 - 0.06 * e, "angle": zero, "dx": zero, "dy": 1.0 - rise}
+    raise ValueError(f"unknown motion {motion!r}")
+
+
+def _placements(
+    curves: dict[str, np.ndarray], base: float, centre: tuple[float, float], room: tuple[float, float], pc
+) -> np.ndarray:
+    frames = len(curves["scale"])
+    a = np.radians(curves["angle"])
+    s = base * curves["scale"]
+    cx = centre[0] + curves["dx"] * room[0]
+    cy = centre[1] + curves["dy"] * room[1]
+    out = np.zeros((frames, 2, 3), np.float64)
+    out[:, 0, 0], out[:, 0, 1] = s * np.cos(a), -s * np.sin(a)
+    out[:, 1, 0], out[:, 1, 1] = s * np.sin(a), s * np.cos(a)
+    out[:, 0, 2] = cx - (out[:, 0, 0] * pc[0] + out[:, 0, 1] * pc[1])
+    out[:, 1, 2] = cy - (out[:, 1, 0] * pc[0] + out[:, 1, 1] * pc[1])
+    return out
+
+
+def product_corners(bbox: tuple[int, int, int, int]) -> np.ndarray:
+    """The corners of the product's box in photo pixel coordinates (pixel centres), (4, 2)."""
+    x0, y0, x1, y1 = bbox
+    return np.array([[x0, y0], [x1 - 1, y0], [x1 - 1, y1 - 1], [x0, y1 - 1]], np.float64)
+
+
+def frame_extent(placements: np.ndarray, bbox: tuple[int, int, int, int]) -> np.ndarray:
+    """Per frame, the product box's extent in the frame: (frames, 4) as x_min, y_min, x_max, y_max."""
+    pts = np.einsum("fij,kj->fki", placements[:, :, :2], product_corners(bbox)) + placements[:, None, :, 2]
+    return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
 
 
 def plan_layout(
@@ -49,46 +100,47 @@ def plan_layout(
     seed: int = 0,
     fill: float = 0.62,
 ) -> Layout:
-    """Per-frame placements for the product cut out by `mask` (H×W, photo size) in a frame of (width, height)."""
+    """Per-frame placements for the product cut out by `mask` (H×W, photo size) in a frame of (width, height).
+
+    The product's box fills `fill` of the frame's limiting side at rest; each motion moves within the room the
+    frame leaves, and the whole move is scaled down until the product's box (rotated, scaled, moved) stays inside
+    the safe margin in every frame. All curves are smooth in time (continuous velocity), eased at the ends.
+    """
     if motion is None:
         motion = choose_motion(seed)
     if motion not in MOTIONS:
         raise ValueError(f"unknown motion {motion!r}")
+    if frames < 1:
+        raise ValueError("frames must be at least 1")
     width, height = frame_size
-    x0, y0, x1, y1 = mask_bbox(mask)
+    bbox = mask_bbox(mask)
+    x0, y0, x1, y1 = bbox
     bw, bh = x1 - x0, y1 - y0
-    pcx, pcy = (x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0
-    # Rest scale: the product's box fills `fill` of the frame's limiting side.
+    pc = ((x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0)
+    margin = SAFE_MARGIN * min(width, height)
+    t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.ones(1)
+    direction = 1.0 if np.random.default_rng(seed).random() < 0.5 else -1.0
+    curves = _curves(motion, t, direction)
+    centre = ((width - 1) / 2.0, (height - 1) / 2.0)
+    # The shorter of the frame's sides limits the product; tall products sit a little low, as on a table.
     base = fill * min(width / bw, height / bh)
-    t = np.linspace(0.0, 1.0, frames)
-    e = _ease(t)
-    rng = np.random.default_rng(seed)
-    direction = 1.0 if rng.random() < 0.5 else -1.0
-
-    scale = np.full(frames, base)
-    angle = np.zeros(frames)
-    cx = np.full(frames, (width - 1) / 2.0)
-    cy = np.full(frames, (height - 1) / 2.0 + 0.04 * height)
-    if motion == "push-in":
-        scale = base * (0.92 + 0.12 * e)
-    elif motion == "pan":
-        cx = cx + direction * 0.10 * width * (e - 0.5) * 2
-        scale = base * (1.0 + 0.03 * np.sin(np.pi * t))
-    elif motion == "orbit-sway":
-        angle = direction * 3.0 * np.sin(2 * np.pi * t)  # degrees; a slow sway as if the camera circled
-        cx = cx + direction * 0.04 * width * np.sin(2 * np.pi * t)
-        scale = base * (1.0 + 0.04 * np.sin(np.pi * t))
-    elif motion == "reveal":
-        # The product rises into its place and settles, the camera easing back slightly.
-        reveal = _ease(np.clip(t / 0.45, 0, 1))
-        cy = cy + (1.0 - reveal) * 0.35 * height
-        scale = base * (1.08 - 0.08 * e)
-
-    placements = np.zeros((frames, 2, 3), np.float64)
-    for i in range(frames):
-        a = math.radians(float(angle[i]))
-        s = float(scale[i])
-        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) * s
-        placements[i, :, :2] = rot
-        placements[i, :, 2] = np.array([cx[i], cy[i]]) - rot @ np.array([pcx, pcy])
-    return Layout(placements=placements, motion=motion, product_bbox=(x0, y0, x1, y1))
+    for _ in range(40):
+        peak = base * float(curves["scale"].max())
+        room = (
+            max(0.0, (width - 2 * margin - peak * bw) / 2.0) * 0.5,
+            max(0.0, (height - 2 * margin - peak * bh) / 2.0) * 0.5,
+        )
+        placements = _placements(curves, base, centre, room, pc)
+        ext = frame_extent(placements, bbox)
+        worst = max(
+            margin - ext[:, 0].min(),
+            margin - ext[:, 1].min(),
+            ext[:, 2].max() - (width - 1 - margin),
+            ext[:, 3].max() - (height - 1 - margin),
+        )
+        if worst <= 0:
+            break
+        base *= 0.97
+    else:  # pragma: no cover - a box that fits nowhere would need a frame smaller than its margins
+        raise ValueError("the product cannot be placed inside the frame")
+    return Layout(placements=placements, motion=motion, product_bbox=bbox, extras={"safe_margin": margin})

@@ -1,7 +1,8 @@
 """Stage 8: quality checks, measured on the decoded MP4.
 
 - masked PSNR and SSIM of the product region against the photo warped by each frame's placement (the region is
-  the product's warped mask, eroded by 2 px so that the feathered silhouette is not counted),
+  the product's mask warped nearest-neighbour, eroded by 2 px so that the feathered silhouette is not counted);
+  PSNR over the region's pixels and channels together, capped at 99 dB,
 - edge IoU: Canny edges of the product in the frame against those of the warped original,
 - flicker: mean absolute difference of consecutive frames outside the product, in 8-bit units.
 """
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from skimage.metrics import structural_similarity
 
 from .encode import decode_mp4
 
@@ -48,62 +48,98 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def product_region(mask: np.ndarray, placement: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
+    """The product's pixels in the frame: the mask warped nearest-neighbour, eroded by ERODE_PX (full frame)."""
     width, height = frame_size
     warped = cv2.warpAffine((mask > 0).astype(np.uint8) * 255, placement, (width, height), flags=cv2.INTER_NEAREST)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ERODE_PX + 1, 2 * ERODE_PX + 1))
-    return cv2.erode(warped, kernel) > 0
+    return cv2.erode(warped, _KERNEL) > 0
+
+
+_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ERODE_PX + 1, 2 * ERODE_PX + 1))
+_SSIM_WIN = 7  # scikit-image's default window: 7×7 uniform, sample covariance
+_C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """SSIM per pixel of two greyscale images, as skimage.metrics.structural_similarity computes it by default
+    (7×7 uniform window, sample covariance, data range 255) — with OpenCV's box filter, ~10× faster."""
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    k = (_SSIM_WIN, _SSIM_WIN)
+    mean = lambda img: cv2.boxFilter(img, cv2.CV_64F, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    n = _SSIM_WIN * _SSIM_WIN
+    cov = n / (n - 1.0)
+    ux, uy = mean(x), mean(y)
+    vx = cov * (mean(x * x) - ux * ux)
+    vy = cov * (mean(y * y) - uy * uy)
+    vxy = cov * (mean(x * y) - ux * uy)
+    return ((2 * ux * uy + _C1) * (2 * vxy + _C2)) / ((ux * ux + uy * uy + _C1) * (vx + vy + _C2))
+
+
+def _edge_iou(got: np.ndarray, want: np.ndarray, region: np.ndarray) -> float:
+    """Canny edges of the product in the frame against the warped original's, matching within one pixel."""
+    e_got = (cv2.Canny(got, 60, 140) > 0) & region
+    e_want = (cv2.Canny(want, 60, 140) > 0) & region
+    total = int(e_got.sum() + e_want.sum())
+    if not total:
+        return 1.0
+    k = np.ones((3, 3), np.uint8)
+    hit = (e_got & (cv2.dilate(e_want.view(np.uint8), k) > 0)).sum() + (
+        e_want & (cv2.dilate(e_got.view(np.uint8), k) > 0)
+    ).sum()
+    return float(min(1.0, hit / total))
+
+
+def _box(region: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    points = cv2.findNonZero(region.view(np.uint8))
+    if points is None:
+        return None
+    x, y, w, h = cv2.boundingRect(points)
+    height, width = region.shape
+    return max(0, x - pad), max(0, y - pad), min(width, x + w + pad), min(height, y + h + pad)
 
 
 def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, placements: np.ndarray) -> QAReport:
+    """QA of decoded frames (N, H, W, 3) against the photo warped by each frame's placement.
+
+    The reference is a plain full-frame cv2.warpAffine (INTER_LINEAR), as an outside checker would do it; all
+    other work (SSIM, edges) runs in the product's box only.
+    """
     n, height, width = video.shape[:3]
     if n != len(placements):
         raise ValueError(f"video has {n} frames but there are {len(placements)} placements")
+    mask_u8 = (mask > 0).astype(np.uint8) * 255
     psnrs, ssims, ious, flickers = [], [], [], []
-    previous_bg = None
+    previous: tuple[np.ndarray, np.ndarray] | None = None
+    dilate = np.ones((9, 9), np.uint8)
     for i in range(n):
         frame = video[i]
-        expected = cv2.warpAffine(
-            photo_rgb, placements[i], (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        region = product_region(mask, placements[i], (width, height))
-        if not region.any():
+        m = np.asarray(placements[i], np.float64)
+        warped = cv2.warpAffine(mask_u8, m, (width, height), flags=cv2.INTER_NEAREST)
+        region = cv2.erode(warped, _KERNEL)
+        box = _box(region, 4)
+        if box is None:
             psnrs.append(PSNR_CAP)
             ssims.append(1.0)
             ious.append(1.0)
         else:
-            psnrs.append(psnr(frame[region], expected[region]))
-            ys, xs = np.nonzero(region)
-            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-            got = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-            want = cv2.cvtColor(expected[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-            sub_region = region[y0:y1, x0:x1]
-            if min(got.shape) >= 7:
-                _, ssim_map = structural_similarity(got, want, data_range=255, full=True)
-                ssims.append(float(ssim_map[sub_region].mean()))
-            else:
-                ssims.append(1.0)
-            e_got = cv2.Canny(got, 60, 140) > 0
-            e_want = cv2.Canny(want, 60, 140) > 0
-            # Edges count as matching within one pixel; compared inside the product only.
-            e_got &= sub_region
-            e_want &= sub_region
-            k = np.ones((3, 3), np.uint8)
-            union = np.logical_or(e_got, e_want).sum()
-            if union:
-                hit = (e_got & (cv2.dilate(e_want.astype(np.uint8), k) > 0)).sum() + (
-                    e_want & (cv2.dilate(e_got.astype(np.uint8), k) > 0)
-                ).sum()
-                ious.append(float(min(1.0, hit / (e_got.sum() + e_want.sum()))))
-            else:
-                ious.append(1.0)
-        # Flicker outside the product (and outside its silhouette band), frame to frame.
-        outside = ~cv2.dilate(region.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-        grey = frame.astype(np.int16)
-        if previous_bg is not None:
-            both = outside & previous_bg[1]
+            x0, y0, x1, y1 = box
+            expected = cv2.warpAffine(
+                photo_rgb, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )[y0:y1, x0:x1]
+            got_rgb = frame[y0:y1, x0:x1]
+            sub = region[y0:y1, x0:x1] > 0
+            psnrs.append(psnr(got_rgb[sub], expected[sub]))
+            got = cv2.cvtColor(got_rgb, cv2.COLOR_RGB2GRAY)
+            want = cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY)
+            ssims.append(float(ssim_map(got, want)[sub].mean()) if min(got.shape) >= _SSIM_WIN else 1.0)
+            ious.append(_edge_iou(got, want, sub))
+        # Flicker outside the product (and its silhouette band), frame to frame, in 8-bit units.
+        outside = cv2.dilate(warped, dilate) == 0
+        if previous is not None:
+            both = (outside & previous[1]).view(np.uint8)
             if both.any():
-                flickers.append(float(np.abs(grey[both] - previous_bg[0][both]).mean()))
-        previous_bg = (grey, outside)
+                diff = cv2.absdiff(frame, previous[0])
+                flickers.append(float(np.mean(cv2.mean(diff, mask=both)[:3])))
+        previous = (frame, outside)
     return QAReport(
         psnr_min=float(min(psnrs)),
         psnr_mean=float(np.mean(psnrs)),

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,8 +49,9 @@ class PipelineResult:
     qa_passed: bool
     seed_used: int
     motion: str
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed over attempts; "total"
     mask_source: str = ""
+    attempts: int = 1  # how many renders QA needed (or tried, when it never passed)
 
     @property
     def duration_seconds(self) -> float:
@@ -66,6 +69,7 @@ class PipelineResult:
             "placements": [[[float(v) for v in row] for row in p] for p in self.placements],
             "qa": self.qa.summary(),
             "qa_passed": self.qa_passed,
+            "attempts": self.attempts,
             "market": self.spec.market,
             "scene": self.spec.scene_preset.slug,
             "look": self.spec.look,
@@ -97,6 +101,27 @@ def sibling(out_path: Path, suffix: str) -> Path:
     return out_path.with_name(out_path.name.removesuffix(out_path.suffix) + suffix)
 
 
+OUTPUT_SUFFIXES = (".mask.png", ".poster.jpg", ".preview.mp4", ".json")
+
+
+class _Outputs:
+    """Outputs written under temporary names beside OUT.mp4 and renamed into place only when all exist, so a run
+    that fails (bad input, a crash, a cancel) never leaves a half-written OUT.mp4 behind."""
+
+    def __init__(self, out_path: Path, tag: str) -> None:
+        self.final = {"": out_path, **{suffix: sibling(out_path, suffix) for suffix in OUTPUT_SUFFIXES}}
+        self.temp = {k: v.with_name(f".{v.name}.{tag}.part") for k, v in self.final.items()}
+
+    def discard(self) -> None:
+        for path in self.temp.values():
+            path.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        # Companions first, the video last: an OUT.mp4 that exists is a finished one.
+        for key in (*OUTPUT_SUFFIXES, ""):
+            os.replace(self.temp[key], self.final[key])
+
+
 def run_pipeline(
     *,
     photo: str | Path | bytes | IO[bytes],
@@ -106,91 +131,122 @@ def run_pipeline(
     on_progress: ProgressHook | None = None,
     qa_retries: int = 1,
 ) -> PipelineResult:
+    """Make one video. Raises PipelineError (with a stable `code`) for bad input; writes nothing then."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     progress = on_progress or (lambda stage, fraction: None)
     timer = _Timer()
+    started = time.perf_counter()
 
     progress("ingest", 0.0)
     with timer.stage("ingest"):
         photo_in = ingest.ingest_photo(photo)
     with timer.stage("cutout"):
         cut = cutout.compute_cutout(photo_in, supplied_mask)
-    mask_path = sibling(out_path, ".mask.png")
-    Image.fromarray(cut.mask).save(mask_path)
     progress("cutout", _PROGRESS["prepare"])
 
     engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
     market, scene = spec.market_preset, spec.scene_preset
     attempts = max(1, 1 + qa_retries)
-    result: PipelineResult | None = None
-    for attempt in range(attempts):
-        seed = spec.seed + attempt
-        with timer.stage("layout"):
-            plan = layout.plan_layout(
-                mask=cut.mask, frame_size=(spec.width, spec.height), frames=spec.frames, motion=spec.motion, seed=seed
+    span = 1.0 / attempts  # each attempt's share of the progress bar, so it never runs backwards
+    best: tuple[PipelineResult, _Outputs] | None = None
+    try:
+        for attempt in range(attempts):
+            seed = spec.seed + attempt
+            outputs = _Outputs(out_path, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+            def report(stage: str, fraction: float, attempt: int = attempt) -> None:
+                progress(stage, min(1.0, (attempt + max(0.0, min(1.0, fraction))) * span))
+
+            with timer.stage("layout"):
+                plan = layout.plan_layout(
+                    mask=cut.mask,
+                    frame_size=(spec.width, spec.height),
+                    frames=spec.frames,
+                    motion=spec.motion,
+                    seed=seed,
+                )
+            base = _PROGRESS["prepare"]
+
+            def render_progress(fraction: float, base: float = base, report=report) -> None:
+                report("render", base + _PROGRESS["render"] * max(0.0, min(1.0, fraction)))
+
+            request = RenderRequest(
+                photo_rgb=photo_in.rgb,
+                mask=cut.mask,
+                layout=plan,
+                width=spec.width,
+                height=spec.height,
+                fps=spec.fps,
+                frames=spec.frames,
+                market=market,
+                scene=scene,
+                palette=scene_palette(market, scene),
+                look=spec.look_preset,
+                product_title=spec.product_title,
+                product_category=spec.product_category,
+                seed=seed,
+                steps=spec.steps,
+                on_progress=render_progress,
             )
-        base = _PROGRESS["prepare"]
-
-        def render_progress(fraction: float, base: float = base) -> None:
-            progress("render", base + _PROGRESS["render"] * max(0.0, min(1.0, fraction)))
-
-        request = RenderRequest(
-            photo_rgb=photo_in.rgb,
-            mask=cut.mask,
-            layout=plan,
-            width=spec.width,
-            height=spec.height,
-            fps=spec.fps,
-            frames=spec.frames,
-            market=market,
-            scene=scene,
-            palette=scene_palette(market, scene),
-            look=spec.look_preset,
-            product_title=spec.product_title,
-            product_category=spec.product_category,
-            seed=seed,
-            steps=spec.steps,
-            on_progress=render_progress,
-        )
-        with timer.stage("render"):
-            frames = engine.render(request)
-        with timer.stage("fidelity"):
-            # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
-            fidelity.lock_product(frames, photo_in.rgb, cut.mask, plan.placements)
-        progress("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
-        with timer.stage("encode"):
-            encode.encode_mp4(frames, out_path, fps=spec.fps)
-            poster_path = encode.write_poster(frames[len(frames) // 2], sibling(out_path, ".poster.jpg"))
-            preview_path = encode.write_preview(frames, sibling(out_path, ".preview.mp4"), fps=spec.fps)
-        del frames
-        progress("qa", 1.0 - _PROGRESS["qa"])
-        with timer.stage("qa"):
-            report = qa.measure_video(out_path, photo_in.rgb, cut.mask, plan.placements)
-        passed = report.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
-        result = PipelineResult(
-            video_path=out_path,
-            poster_path=poster_path,
-            preview_path=preview_path,
-            mask_path=mask_path,
-            json_path=sibling(out_path, ".json"),
-            spec=spec,
-            width=spec.width,
-            height=spec.height,
-            fps=spec.fps,
-            frames=spec.frames,
-            photo_size=photo_in.size,
-            placements=plan.placements,
-            qa=report,
-            qa_passed=passed,
-            seed_used=seed,
-            motion=plan.motion,
-            timings=timer.timings,
-            mask_source=cut.source,
-        )
-        if passed:
-            break
-    assert result is not None
-    result.json_path.write_text(json.dumps(result.contract(), indent=1))
+            try:
+                with timer.stage("render"):
+                    frames = engine.render(request)
+                with timer.stage("fidelity"):
+                    # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
+                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements)
+                report("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
+                with timer.stage("encode"):
+                    encode.encode_mp4(frames, outputs.temp[""], fps=spec.fps, layers=layers)
+                    encode.write_poster(frames[len(frames) // 2], outputs.temp[".poster.jpg"])
+                    encode.write_preview(frames, outputs.temp[".preview.mp4"], fps=spec.fps)
+                    Image.fromarray(cut.mask).save(outputs.temp[".mask.png"], "PNG")
+                del frames, layers
+                report("qa", 1.0 - _PROGRESS["qa"])
+                with timer.stage("qa"):
+                    report_qa = qa.measure_video(outputs.temp[""], photo_in.rgb, cut.mask, plan.placements)
+            except BaseException:
+                outputs.discard()
+                raise
+            passed = report_qa.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+            result = PipelineResult(
+                video_path=out_path,
+                poster_path=outputs.final[".poster.jpg"],
+                preview_path=outputs.final[".preview.mp4"],
+                mask_path=outputs.final[".mask.png"],
+                json_path=outputs.final[".json"],
+                spec=spec,
+                width=spec.width,
+                height=spec.height,
+                fps=spec.fps,
+                frames=spec.frames,
+                photo_size=photo_in.size,
+                placements=plan.placements,
+                qa=report_qa,
+                qa_passed=passed,
+                seed_used=seed,
+                motion=plan.motion,
+                timings=timer.timings,
+                mask_source=cut.source,
+                attempts=attempt + 1,
+            )
+            if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
+                if best is not None:
+                    best[1].discard()
+                best = (result, outputs)
+            else:
+                outputs.discard()
+            if passed:
+                break
+        assert best is not None
+        result, outputs = best
+        result.attempts = attempts if not result.qa_passed else result.attempts
+        timer.timings["total"] = time.perf_counter() - started
+        outputs.temp[".json"].write_text(json.dumps(result.contract(), indent=1))
+        outputs.commit()
+    except BaseException:
+        if best is not None:
+            best[1].discard()
+        raise
     progress("done", 1.0)
     return result

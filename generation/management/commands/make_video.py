@@ -38,10 +38,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         photo: Path = opts["photo"]
         if not photo.is_file():
-            raise CommandError(f"photo not found: {photo}")
+            raise CommandError(f"photo_not_found: no such file: {photo}")
         out: Path = opts["out"]
         if out.suffix.lower() != ".mp4":
-            raise CommandError("--out must end in .mp4")
+            raise CommandError(f"bad_output: --out must be a path ending in .mp4, not {out}")
+        if opts["mask"] and not opts["mask"].is_file():
+            raise CommandError(f"bad_mask: no such file: {opts['mask']}")
         try:
             mask = load_mask(opts["mask"]) if opts["mask"] else None
             spec = VariantSpec(
@@ -67,4 +69,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{out} {result.width}x{result.height} {result.frames} frames @ {result.fps} fps, "
             f"product PSNR min {q.psnr_min:.1f} dB, SSIM min {q.ssim_min:.3f}, flicker {q.flicker:.2f}"
+            + ("" if result.qa_passed else " — QA below threshold: marked for review")
         )
+        timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
+        self.stdout.write(f"timings: {timings}")
