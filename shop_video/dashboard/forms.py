@@ -63,6 +63,47 @@ class MaskForm(forms.Form):
     )
 
 
+# Display names of the built-in markets and scenes in the merchant's language (the preset rows hold English;
+# merchant-made rows fall back to their own name).
+MARKET_NAMES = {
+    "us": _("United States"),
+    "gb": _("United Kingdom"),
+    "de": _("Germany"),
+    "fr": _("France"),
+    "es": _("Spain"),
+    "it": _("Italy"),
+    "nl": _("Netherlands"),
+    "pl": _("Poland"),
+    "jp": _("Japan"),
+    "kr": _("South Korea"),
+    "br": _("Brazil"),
+    "mx": _("Mexico"),
+    "sa": _("Saudi Arabia"),
+    "ae": _("United Arab Emirates"),
+    "id": _("Indonesia"),
+    "th": _("Thailand"),
+    "vn": _("Vietnam"),
+}
+SCENE_NAMES = {
+    "studio-sweep": _("Studio sweep"),
+    "soft-gradient": _("Soft gradient"),
+    "marble-counter": _("Marble counter"),
+    "oak-table": _("Oak table"),
+    "garden-bokeh": _("Garden bokeh"),
+    "city-evening": _("City evening"),
+    "living-room": _("Living room"),
+    "kitchen": _("Kitchen"),
+}
+
+
+def market_name(market) -> str:
+    return str(MARKET_NAMES.get(market.slug, market.name))
+
+
+def scene_name(scene) -> str:
+    return str(SCENE_NAMES.get(scene.slug, scene.name))
+
+
 def engine_choices() -> list[tuple[str, str]]:
     """The DiT engine is offered only where a model folder is configured."""
     if settings.SHOPVIDEO_MODEL_PATH:
@@ -100,7 +141,7 @@ class GenerateForm(forms.Form):
     seconds = forms.TypedMultipleChoiceField(
         label=_("Durations"),
         coerce=int,
-        choices=[(str(s), _("%(seconds)d s") % {"seconds": s}) for s in DURATION_CHOICES],
+        choices=[(str(s), str(s)) for s in DURATION_CHOICES],
         initial=["5"],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one duration.")},
@@ -115,12 +156,16 @@ class GenerateForm(forms.Form):
         """photo_choices: (id, label) of photos the caller already resolved through the org-scoped selectors."""
         super().__init__(*args, **kwargs)
         market_rows = list(selectors.markets())
-        self.fields["markets"].choices = [(m.slug, f"{m.name} ({m.slug.upper()})") for m in market_rows]
+        self.fields["markets"].choices = sorted(
+            ((m.slug, f"{market_name(m)} · {m.slug.upper()}") for m in market_rows), key=lambda item: item[1]
+        )
         scenes: dict[str, str] = {}
         for m in market_rows:
             for s in selectors.scenes_for_market(m.slug):
-                scenes.setdefault(s.slug, str(s.name))
+                scenes.setdefault(s.slug, scene_name(s))
         self.fields["scenes"].choices = sorted(scenes.items(), key=lambda item: item[1])
+        # Labels built per request, in the merchant's language.
+        self.fields["seconds"].choices = [(str(s), _("%(seconds)d s") % {"seconds": s}) for s in DURATION_CHOICES]
         self.fields["engine"].choices = engine_choices()
         self.fields["photos"].choices = [(str(pk), label) for pk, label in photo_choices]
         self.fields["photos"].initial = [str(pk) for pk, _label in photo_choices]

@@ -213,8 +213,10 @@ def estimate(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Invalid photo id."))
     photos = [selectors.get_photo(org, pk) for pk in ids]
     form = GenerateForm(request.POST, photo_choices=[(p.pk, str(p)) for p in photos])
-    context: dict = {"form": form, "estimate": None}
-    if form.is_valid():
+    # No market chosen yet: the merchant is still filling the form, so a hint rather than an error.
+    hint = not request.POST.getlist("markets")
+    context: dict = {"form": form, "estimate": None, "hint": hint}
+    if not hint and form.is_valid():
         try:
             matrix = _matrix(form.cleaned_data)
             context["estimate"] = services.estimate_batch(organization=org, photos=photos, matrix=matrix)

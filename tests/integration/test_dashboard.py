@@ -328,10 +328,21 @@ def test_estimate_with_market_defaults(client_a, product):
 
 def test_estimate_explains_what_is_missing(client_a, product):
     photo = product.photos.get()
+    response = client_a.post(reverse("dashboard:estimate"), matrix_post([photo.pk], seconds=[]))
+    assert response.status_code == 200
+    assert "Choose at least one duration." in text(response)
+    assert "is-invalid" in text(response)
+    assert "credits" not in text(response)
+    unknown = client_a.post(reverse("dashboard:estimate"), matrix_post([photo.pk], markets=["us", "zz"]))
+    assert "Select a valid choice. zz is not one of the available choices." in text(unknown)
+
+
+def test_estimate_before_any_market_is_chosen_is_a_hint(client_a, product):
+    photo = product.photos.get()
     response = client_a.post(reverse("dashboard:estimate"), matrix_post([photo.pk], markets=[]))
     assert response.status_code == 200
-    assert "Choose at least one market." in text(response)
-    assert "credits" not in text(response)
+    assert "Choose markets to see the cost." in text(response)
+    assert "is-invalid" not in text(response)
 
 
 def test_submit_creates_a_batch_and_shows_it(client_a, org, member, product):
@@ -431,7 +442,7 @@ def test_batch_detail_renders_every_state(client_a, batch_jobs):
     page = text(client_a.get(reverse("dashboard:batch_detail", args=[batch.pk])))
     assert "The photo is smaller than 256 pixels." in page
     assert "(bad_image)" in page
-    assert "render" in page  # the running job's stage
+    assert "rendering" in page  # the running job's stage, in words
     assert 'aria-valuenow="42"' in page
     assert reverse("dashboard:video_detail", args=[jobs["video"].pk]) in page
     assert reverse("dashboard:job_retry", args=[jobs["failed"].pk]) in page
