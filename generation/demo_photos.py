@@ -69,6 +69,17 @@ def _paint(base: np.ndarray, coverage: np.ndarray, colour: np.ndarray) -> np.nda
     return base * (1.0 - c) + colour * c
 
 
+def _soften(colour: Image.Image, coverage: Image.Image, radius: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """Anti-aliases details drawn at 1×: blur colour premultiplied by coverage, then divide (no dark fringes)."""
+    cov = np.asarray(coverage.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255
+    premultiplied = np.asarray(colour, np.float32) * (np.asarray(coverage, np.float32)[..., None] / 255)
+    blurred = np.asarray(
+        Image.fromarray(premultiplied.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(radius)),
+        np.float32,
+    )
+    return blurred / np.maximum(cov, 1e-3)[..., None], cov
+
+
 def _text_strokes(draw: ImageDraw.ImageDraw, box, rng, colour, rows: int, width: int = 2) -> None:
     """Small printed "text": words as short strokes, like the fine print on a label."""
     x0, y0, x1, y1 = box
@@ -126,8 +137,8 @@ def _mug(seed: int) -> tuple[np.ndarray, np.ndarray]:
         d.ellipse((405, 470, 435, 500), fill=col)
     _text_strokes(da, (270, 615, 460, 650), rng, (250, 246, 236), rows=2)
     _text_strokes(dm, (270, 615, 460, 650), np.random.default_rng(seed), 255, rows=2)
-    art_rgb = np.asarray(art, np.float32) * (shade[..., None] * 0.8 + 0.25)
-    rgb = _paint(rgb, np.asarray(art_cov, np.float32) / 255 * body_cov, art_rgb)
+    art_colour, art_alpha = _soften(art, art_cov)
+    rgb = _paint(rgb, art_alpha * body_cov, art_colour * (shade[..., None] * 0.8 + 0.25))
     coverage = np.maximum(body_cov, handle_cov)
     return rgb, coverage
 
@@ -164,8 +175,8 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
     navy = _rgb((38, 52, 96))
     # Suede-like texture: fine noise, blurred a little, and soft light from above.
     grain = np.asarray(
-        Image.fromarray((rng.normal(128, 40, (HEIGHT, WIDTH))).clip(0, 255).astype(np.uint8)).filter(
-            ImageFilter.GaussianBlur(0.8)
+        Image.fromarray((rng.normal(128, 60, (HEIGHT, WIDTH))).clip(0, 255).astype(np.uint8)).filter(
+            ImageFilter.GaussianBlur(5.0)
         ),
         np.float32,
     )
@@ -177,8 +188,8 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
     cov = Image.new("L", (WIDTH, HEIGHT), 0)
     do, dc = ImageDraw.Draw(overlay), ImageDraw.Draw(cov)
     parts = [
-        ([(590, 488), (668, 532), (704, 584), (712, 640), (598, 640), (576, 560)], (176, 122, 76)),
-        ([(135, 640), (126, 560), (138, 478), (200, 466), (222, 640)], (176, 122, 76)),
+        ([(590, 488), (668, 532), (704, 584), (712, 640), (598, 640), (576, 560)], (84, 98, 140)),
+        ([(135, 640), (126, 560), (138, 478), (200, 466), (222, 640)], (84, 98, 140)),
         (
             [(250, 612), (330, 548), (470, 500), (560, 520), (530, 548), (450, 536), (340, 580), (282, 628)],
             (226, 104, 44),
@@ -202,15 +213,16 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
         y = 500 + t * 6.6
         do.line((x, y, x + 3, y + 5), fill=(236, 222, 200), width=2)
         dc.line((x, y, x + 3, y + 5), fill=255, width=2)
-    part_cov = np.asarray(cov, np.float32) / 255 * up_cov
-    rgb = _paint(rgb, part_cov, np.asarray(overlay, np.float32) * light[..., None] * 0.95)
+    part_colour, part_alpha = _soften(overlay, cov)
+    rgb = _paint(rgb, part_alpha * up_cov, part_colour * light[..., None] * 0.95)
     # Gum sole with a cream midsole band and a tread line.
     sole_rgb = np.where(
         (yy < 652)[..., None], _rgb((222, 204, 168)), _rgb((166, 112, 62)) * (0.9 + 0.1 * np.sin(xx / 5.0))[..., None]
     )
     sole_rgb = sole_rgb * (0.85 + 0.15 * np.clip((700 - yy) / 80, 0, 1))[..., None]
     rgb = _paint(rgb, sole_cov, sole_rgb)
-    rgb = _paint(rgb, ((np.abs(yy - 652) < 1.5) * sole_cov).astype(np.float32), _rgb((120, 84, 50)))
+    tread = np.exp(-(((yy - 652) / 2.0) ** 2)) * sole_cov  # a soft groove between midsole and outsole
+    rgb = _paint(rgb, tread * 0.8, _rgb((120, 84, 50)))
     return rgb, np.maximum(up_cov, sole_cov)
 
 
@@ -231,8 +243,8 @@ def _handbag(seed: int) -> tuple[np.ndarray, np.ndarray]:
     body_cov, handle_cov = _canvas_mask(body), _canvas_mask(handle)
     leather = _rgb((122, 62, 34))
     pebble = np.asarray(
-        Image.fromarray(rng.normal(128, 50, (HEIGHT, WIDTH)).clip(0, 255).astype(np.uint8)).filter(
-            ImageFilter.GaussianBlur(1.4)
+        Image.fromarray(rng.normal(128, 60, (HEIGHT, WIDTH)).clip(0, 255).astype(np.uint8)).filter(
+            ImageFilter.GaussianBlur(5.0)
         ),
         np.float32,
     )
@@ -262,8 +274,8 @@ def _handbag(seed: int) -> tuple[np.ndarray, np.ndarray]:
     dd.ellipse((388, 640, 412, 664), fill=(150, 112, 40))
     _text_strokes(dd, (300, 730, 500, 760), rng, (150, 86, 52), rows=1)
     _text_strokes(dc, (300, 730, 500, 760), np.random.default_rng(seed), 255, rows=1)
-    det_cov = np.asarray(cov, np.float32) / 255 * body_cov
-    rgb = _paint(rgb, det_cov, np.asarray(detail, np.float32) * light[..., None])
+    det_colour, det_alpha = _soften(detail, cov)
+    rgb = _paint(rgb, det_alpha * body_cov, det_colour * light[..., None])
     return rgb, np.maximum(body_cov, handle_cov)
 
 
@@ -297,7 +309,7 @@ def _bottle(seed: int) -> tuple[np.ndarray, np.ndarray]:
     for k in range(3):
         da.arc((cx - 60, 520 + k * 18, cx + 60, 580 + k * 18), 200, 340, fill=255, width=4)
     _text_strokes(da, (cx - 80, 640, cx + 80, 720), rng, 255, rows=4)
-    art_cov = np.asarray(art, np.float32) / 255 * body_cov
+    art_cov = np.asarray(art.filter(ImageFilter.GaussianBlur(0.8)), np.float32) / 255 * body_cov
     rgb = _paint(rgb, art_cov, _rgb((246, 246, 240)) * (0.6 + 0.4 * shade)[..., None])
     return rgb, np.maximum(body_cov, cap_cov)
 
@@ -322,7 +334,7 @@ def _contact_shadow(coverage: np.ndarray, strength: float = 0.32) -> np.ndarray:
 def _on_backdrop(rgb: np.ndarray, coverage: np.ndarray, backdrop: np.ndarray, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed + 101)
     bg = backdrop * (1.0 - _contact_shadow(coverage))[..., None] + rng.normal(0, 1.0, backdrop.shape)
-    out = _paint(bg, coverage, rgb + rng.normal(0, 1.5, rgb.shape))
+    out = _paint(bg, coverage, rgb + rng.normal(0, 0.8, rgb.shape))
     return Image.fromarray(out.clip(0, 255).astype(np.uint8), "RGB")
 
 
