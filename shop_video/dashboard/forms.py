@@ -45,14 +45,6 @@ class ProductForm(forms.Form):
         error_messages={"required": _("Choose at least one photo.")},
     )
 
-    def clean_photos(self) -> list[UploadedFile]:
-        files = self.cleaned_data["photos"]
-        if len(files) > settings.DATA_UPLOAD_MAX_NUMBER_FILES:
-            raise forms.ValidationError(
-                _("At most %(count)d photos at a time."), params={"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
-            )
-        return files
-
 
 class MaskForm(forms.Form):
     mask = forms.FileField(

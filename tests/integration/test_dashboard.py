@@ -215,6 +215,14 @@ def test_bad_files_are_listed_and_nothing_is_saved(client_a, org):
     assert stored_files() == files_before
 
 
+def test_too_many_files_at_once_is_a_clear_400(client_a, org):
+    files = [SimpleUploadedFile(f"p{i}.jpg", b"x", content_type="image/jpeg") for i in range(51)]
+    response = client_a.post(reverse("dashboard:product_create"), {"title": "Many", "photos": files})
+    assert response.status_code == 400
+    assert "send fewer at a time" in text(response)
+    assert not Product.objects.filter(organization=org).exists()
+
+
 def test_missing_title_and_photos_are_field_errors(client_a, org):
     response = client_a.post(reverse("dashboard:product_create"), {"title": "", "category": "other"})
     assert response.status_code == 400
