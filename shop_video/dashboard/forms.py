@@ -37,7 +37,7 @@ class MultipleFileField(forms.FileField):
 
 class ProductForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    sku = forms.CharField(label=_("SKU"), max_length=100, required=False, help_text=_("Optional; unique in your shop"))
+    sku = forms.CharField(label=_("SKU"), max_length=100, required=False, help_text=_("Unique in your shop."))
     category = forms.ChoiceField(label=_("Category"), choices=Product.Category.choices, initial=Product.Category.OTHER)
     photos = MultipleFileField(
         label=_("Photos"),
