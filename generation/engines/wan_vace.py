@@ -131,7 +131,8 @@ def frames_to_uint8(frames: Any) -> np.ndarray:
     if arr.ndim == 5:
         arr = arr[0]
     arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
-    return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    # The pipeline's array may be a transposed view and ufuncs keep its strides; OpenCV needs C order.
+    return np.ascontiguousarray((np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
 
 
 class WanVaceEngine:
