@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from generation.engines import get_engine
-from generation.engines import wan_vace
+from generation.engines import get_engine, wan_vace
 from generation.engines.wan_vace import DegenerateOutputError, GpuOutOfMemoryError, WanVaceEngine
 from generation.pipeline.conditions import build_conditions
 from generation.pipeline.errors import EngineUnavailableError, JobCanceled, ModelUnavailableError
@@ -61,7 +60,9 @@ def test_cancel_during_the_steps_stops_the_pipeline(tiny_model, make_request):
 def test_default_steps_come_from_settings(tiny_model, make_request, settings):
     settings.SHOPVIDEO_DIT_STEPS = 3
     seen = []
-    WanVaceEngine(tiny_model[0]).render(make_request(width=64, height=64, frames=5, steps=None, on_progress=seen.append))
+    WanVaceEngine(tiny_model[0]).render(
+        make_request(width=64, height=64, frames=5, steps=None, on_progress=seen.append)
+    )
     assert len(seen) == 3
 
 
