@@ -156,6 +156,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Generation ---------------------------------------------------------------------------------------------
 SHOPVIDEO_WORK_DIR = Path(env("SHOPVIDEO_WORK_DIR", default=str(VAR_DIR / "work")))
 SHOPVIDEO_MODEL_PATH = env("SHOPVIDEO_MODEL_PATH", default="")
+# DiT engine: denoising steps when a job names none; quality preset of speed options (vanilla, max, balanced, fast).
+SHOPVIDEO_DIT_STEPS = env.int("SHOPVIDEO_DIT_STEPS", default=30)
+SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
 SHOPVIDEO_DEFAULT_ENGINE = env("SHOPVIDEO_DEFAULT_ENGINE", default="compositor")
 SHOPVIDEO_JOB_MAX_ATTEMPTS = env.int("SHOPVIDEO_JOB_MAX_ATTEMPTS", default=3)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
