@@ -65,5 +65,6 @@ def soft_blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    span = edge1 - edge0
+    t = np.clip((x - edge0) / (span if abs(span) > 1e-6 else 1e-6), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)

@@ -304,7 +304,7 @@ def paint_bokeh(geo: SceneGeometry, pal: list[np.ndarray], rng: np.random.Genera
     strength = 0.35 + 0.65 * (1.0 - luminance(deep))  # bright scenes get subtler discs (no clipping to white)
     count = int(28 * geo.width * geo.height / (geo.view_w * geo.view_h))
     for _ in range(count):
-        r = float(np.exp(rng.uniform(np.log(0.018), np.log(0.07)))) * geo.view_w * scale
+        r = float(np.exp(rng.uniform(np.log(0.018), np.log(0.07)))) * min(geo.view_w, geo.view_h) * scale
         cx = rng.uniform(0, gw)
         cy = rng.uniform(0, back_edge * scale - 1.2 * r)  # behind the ledge, never in front of it
         colour = lights[rng.integers(len(lights))] * rng.uniform(0.12, 0.38) * strength

@@ -30,16 +30,18 @@ def product():
     return np.array(image), (mask * 255).astype(np.uint8)
 
 
-def make_request(product, *, style="studio", palette=WARM, frames=9, motion="push-in", seed=3, slug=None, **options):
+def make_request(
+    product, *, style="studio", palette=WARM, frames=9, motion="push-in", seed=3, slug=None, size=(W, H), **options
+):
     photo, mask = product
-    plan = layout.plan_layout(mask=mask, frame_size=(W, H), frames=frames, motion=motion, seed=0)
+    plan = layout.plan_layout(mask=mask, frame_size=size, frames=frames, motion=motion, seed=0)
     scene = ScenePreset(slug or style, style, style, "", palette)
     return RenderRequest(
         photo_rgb=photo,
         mask=mask,
         layout=plan,
-        width=W,
-        height=H,
+        width=size[0],
+        height=size[1],
         fps=16,
         frames=frames,
         market=MARKETS_BY_SLUG["us"],
@@ -79,6 +81,14 @@ def test_every_style_renders_frames_of_the_requested_shape(product, style):
     assert frames.shape == (9, H, W, 3)
     assert frames.dtype == np.uint8
     assert frames[0].std() > 2.0  # a scene, not a flat fill
+
+
+@pytest.mark.parametrize("style", SCENE_STYLES)
+@pytest.mark.parametrize("motion", ["orbit-sway", "reveal"])
+def test_landscape_frames_and_the_other_motions_render_too(product, style, motion):
+    frames = render(product, style=style, motion=motion, size=(H, W))
+    assert frames.shape == (9, W, H, 3)
+    assert frames[0].std() > 2.0
 
 
 @pytest.mark.parametrize("style", SCENE_STYLES)
