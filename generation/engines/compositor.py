@@ -41,6 +41,10 @@ LIGHT_GRID = 8  # the light/vignette gain is computed at 1/8 resolution, then en
 PAINT_SHARE = 0.1  # share of the progress bar for painting the canvas; the rest is per frame
 
 
+# Frame px → half-size px, pixel centres kept (x_half = (x + 0.5) / 2 − 0.5), as cv2.resize assumes.
+_HALF = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]])
+
+
 def _affine3(m: np.ndarray) -> np.ndarray:
     out = np.eye(3)
     out[:2] = m
@@ -268,6 +272,7 @@ class CompositorEngine:
         lift = np.abs(plan.bottoms - geo.floor_y) / max(geo.product_h, 1.0)
         shadow_strength = layers.shadow_strength * np.exp(-((lift / 0.12) ** 2))
         glow_to_canvas = None
+        half_w, half_h = (w + 1) // 2, (h + 1) // 2
         if layers.glow is not None:
             k = 1.0 / layers.glow_scale
             glow_to_canvas = np.array([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5], [0.0, 0.0, 1.0]])
@@ -287,10 +292,14 @@ class CompositorEngine:
             if glow_to_canvas is not None and layers.glow is not None:
                 t = i / max(1, n - 1)
                 drift = _translate(layers.glow_drift[0] * t, layers.glow_drift[1] * t)
+                # The glow is soft: warp it at half the frame size and enlarge (2× cheaper than a full-size warp).
                 glow = cv2.warpAffine(
-                    layers.glow, (plan.to_frame[i] @ drift @ glow_to_canvas)[:2], (w, h), flags=cv2.INTER_LINEAR
+                    layers.glow,
+                    (_HALF @ plan.to_frame[i] @ drift @ glow_to_canvas)[:2],
+                    (half_w, half_h),
+                    flags=cv2.INTER_LINEAR,
                 )
-                cv2.add(frame, glow, dst=frame)
+                cv2.add(frame, cv2.resize(glow, (w, h), interpolation=cv2.INTER_LINEAR), dst=frame)
             if stamp is not None:
                 _apply_shadow(frame, stamp, placements[i], layers.shadow_tint, float(shadow_strength[i]))
             cv2.multiply(frame, light.gain(i), dst=frame, scale=1.0 / GAIN_ONE)
