@@ -145,7 +145,7 @@ class JobFactory(DjangoModelFactory):
     seconds = 1
     fps = 16
     engine = "compositor"
-    seed = 7  # fixed: a known-good camera motion, so job-mechanics tests do not depend on QA margins
+    seed = 7  # fixed, so a test's video is reproducible
     credits = factory.LazyAttribute(lambda o: o.seconds)
     state = Job.State.QUEUED
     max_attempts = 3
