@@ -130,6 +130,10 @@ def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, p
             psnrs.append(psnr(got_rgb[sub], expected[sub]))
             got = cv2.cvtColor(got_rgb, cv2.COLOR_RGB2GRAY)
             want = cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY)
+            # SSIM windows at the rim would otherwise compare the scene with the photo's backdrop: let both
+            # images show the frame's own pixels outside the product, so only the product is judged.
+            beyond = warped[y0:y1, x0:x1] == 0
+            want[beyond] = got[beyond]
             ssims.append(float(ssim_map(got, want)[sub].mean()) if min(got.shape) >= _SSIM_WIN else 1.0)
             ious.append(_edge_iou(got, want, sub))
         # Flicker outside the product (and its silhouette band), frame to frame, in 8-bit units.
