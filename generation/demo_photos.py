@@ -172,7 +172,7 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
         d.rounded_rectangle(tuple(v * s for v in sole_box), radius=34 * s, fill=255)
 
     up_cov, sole_cov = _canvas_mask(upper), _canvas_mask(sole)
-    navy = _rgb((38, 52, 96))
+    navy = _rgb((58, 62, 72))  # charcoal suede
     # Suede-like texture: fine noise, blurred a little, and soft light from above.
     grain = np.asarray(
         Image.fromarray((rng.normal(128, 60, (HEIGHT, WIDTH))).clip(0, 255).astype(np.uint8)).filter(
@@ -181,15 +181,15 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
         np.float32,
     )
     light = 0.75 + 0.35 * np.clip((640 - yy) / 260, 0, 1)
-    upper_rgb = navy * (light * (0.92 + 0.16 * (grain - 128) / 128))[..., None]
+    upper_rgb = navy * (light * (0.98 + 0.03 * (grain - 128) / 128))[..., None]
     rgb = _paint(np.zeros((HEIGHT, WIDTH, 3), np.float32), up_cov, upper_rgb)
     # Toe cap and heel counter in tan leather, a white side stripe, eyelets and laces.
     overlay = Image.new("RGB", (WIDTH, HEIGHT), (0, 0, 0))
     cov = Image.new("L", (WIDTH, HEIGHT), 0)
     do, dc = ImageDraw.Draw(overlay), ImageDraw.Draw(cov)
     parts = [
-        ([(590, 488), (668, 532), (704, 584), (712, 640), (598, 640), (576, 560)], (84, 98, 140)),
-        ([(135, 640), (126, 560), (138, 478), (200, 466), (222, 640)], (84, 98, 140)),
+        ([(590, 488), (668, 532), (704, 584), (712, 640), (598, 640), (576, 560)], (124, 128, 136)),
+        ([(135, 640), (126, 560), (138, 478), (200, 466), (222, 640)], (124, 128, 136)),
         (
             [(250, 612), (330, 548), (470, 500), (560, 520), (530, 548), (450, 536), (340, 580), (282, 628)],
             (226, 104, 44),
@@ -213,7 +213,7 @@ def _sneaker(seed: int) -> tuple[np.ndarray, np.ndarray]:
         y = 500 + t * 6.6
         do.line((x, y, x + 3, y + 5), fill=(236, 222, 200), width=2)
         dc.line((x, y, x + 3, y + 5), fill=255, width=2)
-    part_colour, part_alpha = _soften(overlay, cov)
+    part_colour, part_alpha = _soften(overlay, cov, radius=1.5)
     rgb = _paint(rgb, part_alpha * up_cov, part_colour * light[..., None] * 0.95)
     # Gum sole with a cream midsole band and a tread line.
     sole_rgb = np.where(
@@ -249,7 +249,7 @@ def _handbag(seed: int) -> tuple[np.ndarray, np.ndarray]:
         np.float32,
     )
     light = 0.7 + 0.45 * np.exp(-(((xx - 330) / 260) ** 2 + ((yy - 560) / 300) ** 2))
-    body_rgb = leather * (light * (0.9 + 0.2 * (pebble - 128) / 128))[..., None]
+    body_rgb = leather * (light * (0.97 + 0.03 * (pebble - 128) / 128))[..., None]
     handle_rgb = _rgb((96, 48, 26)) * (0.8 + 0.3 * np.clip((xx - 250) / 300, 0, 1))[..., None]
     rgb = _paint(np.zeros((HEIGHT, WIDTH, 3), np.float32), handle_cov, handle_rgb)
     rgb = _paint(rgb, body_cov, body_rgb)
@@ -384,7 +384,7 @@ def demo_photos(seed: int = 7) -> list[DemoPhoto]:
     photos.append(
         DemoPhoto(
             "sneaker",
-            "Suede sneaker — Navy and tan",
+            "Suede sneaker — Charcoal and gum",
             "DEMO-SNK-01",
             "footwear",
             "sneaker-studio.jpg",
