@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .poses import choose_template, layout_fill
+
 MOTIONS = ("push-in", "pan", "orbit-sway", "reveal")
 
 
@@ -89,6 +91,23 @@ def frame_extent(placements: np.ndarray, bbox: tuple[int, int, int, int]) -> np.
     """Per frame, the product box's extent in the frame: (frames, 4) as x_min, y_min, x_max, y_max."""
     pts = np.einsum("fij,kj->fki", placements[:, :, :2], product_corners(bbox)) + placements[:, None, :, 2]
     return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
+
+
+# A product-only shot is a hero shot: the product fills most of the frame's shorter side. Larger is also truer:
+# 4:2:0 video keeps one colour sample per 2×2 pixels, so the less a detailed product is shrunk, the closer its
+# print and logos stay to the photo (measured on the synthetic label bottle at 16:9: 37.4 dB min at fill 0.62,
+# 39.1 dB at 0.8). The safe margin below still bounds every motion.
+PRODUCT_ONLY_FILL = 0.78
+# With a person, full-body framing would shrink small products (a lipstick, a mug) to a few dozen pixels; below this
+# fill the shot becomes a medium shot instead (the person cropped, the product still prominent and legible).
+MODEL_SHOT_MIN_FILL = 0.4
+
+
+def product_fill(*, frame_size: tuple[int, int], category: str, aspect_ratio: str, with_model: bool) -> float:
+    """How much of the frame's limiting side the product takes at rest: less when a person must fit around it."""
+    if not with_model:
+        return PRODUCT_ONLY_FILL
+    return max(MODEL_SHOT_MIN_FILL, layout_fill(choose_template(category, aspect_ratio), frame_size))
 
 
 def plan_layout(

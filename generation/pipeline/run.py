@@ -165,6 +165,12 @@ def run_pipeline(
                     frames=spec.frames,
                     motion=spec.motion,
                     seed=seed,
+                    fill=layout.product_fill(
+                        frame_size=(spec.width, spec.height),
+                        category=spec.product_category,
+                        aspect_ratio=spec.aspect_ratio,
+                        with_model=spec.look is not None,
+                    ),
                 )
             base = _PROGRESS["prepare"]
 

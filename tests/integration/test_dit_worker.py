@@ -13,7 +13,7 @@ from tests.factories import JobFactory, ensure_presets
 from tests.integration.conftest import wait_for
 from tests.unit.dit.tiny_wan import save_tiny_model
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow]
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 # QA thresholds off: these tests are about the job mechanics on the gpu queue, not about the tiny model's looks.
 MECHANICS = {"SHOPVIDEO_QA_MIN_PSNR": "0", "SHOPVIDEO_QA_MIN_SSIM": "0", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}

@@ -52,7 +52,7 @@ def _decode(name: str) -> tuple[int, int, int]:
 
 
 def test_job_runs_end_to_end_through_a_real_worker(start_worker):
-    start_worker(MECHANICS)
+    start_worker()  # the real QA thresholds: this video must pass them to be delivered
     org = OrganizationFactory()
     job = _submit(org, seconds=2)
 
