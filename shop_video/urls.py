@@ -20,5 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("files/", include((file_patterns, "files"))),
+    path("api/v1/", include("shop_video.api.urls")),
+    path("billing/", include("billing.urls")),
     path("", include("shop_video.dashboard.urls")),
 ]

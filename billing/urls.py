@@ -1,0 +1,4 @@
+"""/billing/ — credit packs, plans, usage, and Stripe's webhook."""
+
+app_name = "billing"
+urlpatterns: list = []
