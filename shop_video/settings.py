@@ -191,3 +191,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Webhooks and object storage (h9, issue 5) -------------------------------------------------------------
+INSTALLED_APPS += ["shop_video.webhooks"]  # outgoing signed webhooks
+SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS = env.int("SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS", default=8)
+# Wait after failed attempt n: base · 2^(n-1) seconds, capped (30 s, 1 min, 2 min, … about 1 h by attempt 8).
+SHOPVIDEO_WEBHOOK_BACKOFF_SECONDS = env.float("SHOPVIDEO_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+SHOPVIDEO_WEBHOOK_BACKOFF_MAX_SECONDS = env.float("SHOPVIDEO_WEBHOOK_BACKOFF_MAX_SECONDS", default=6 * 3600.0)
+SHOPVIDEO_WEBHOOK_CONNECT_TIMEOUT = env.float("SHOPVIDEO_WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+SHOPVIDEO_WEBHOOK_READ_TIMEOUT = env.float("SHOPVIDEO_WEBHOOK_READ_TIMEOUT", default=10.0)
+# Test-only: hosts (e.g. 127.0.0.1) that webhooks may reach over plain HTTP on private addresses. Honoured only
+# under shop_video.settings_test; any other settings module refuses to start with it (docs/webhooks.md).
+SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST = env.list("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST", default=[])
+if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and __import__("os").environ.get("DJANGO_SETTINGS_MODULE") != "shop_video.settings_test":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST is for the test settings only; unset it.")
+CELERY_BEAT_SCHEDULE["webhooks-send-due"] = {  # deliveries the broker lost, or whose worker died mid-attempt
+    "task": "webhooks.tasks.send_due_deliveries",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+
+# Object storage: S3 (or any S3-compatible store) when AWS_STORAGE_BUCKET_NAME is set, local files otherwise.
+# Objects are private; the browser gets presigned GET URLs that expire (generation.downloads), never public ones.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=None)  # None: boto3's own chain (instance role, …)
+    AWS_S3_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
+    AWS_DEFAULT_ACL = "private"
+    AWS_QUERYSTRING_AUTH = True
+    AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
+    AWS_S3_FILE_OVERWRITE = False
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default=None)  # "path" for MinIO and similar
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}  # reads the AWS_* above
