@@ -192,6 +192,27 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Billing (h10, issue 6) ---------------------------------------------------------------------------------
+# Stripe keys only from the environment; with no secret key billing runs in "free credits" demo mode.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point this at localstripe
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+SHOPVIDEO_CURRENCY = env("SHOPVIDEO_CURRENCY", default="usd")
+SHOPVIDEO_SIGNUP_CREDITS = env.int("SHOPVIDEO_SIGNUP_CREDITS", default=30)
+SHOPVIDEO_DEMO_CREDITS = env.int("SHOPVIDEO_DEMO_CREDITS", default=5000)
+# Credit packs (one-off PaymentIntents) and monthly plans (Subscriptions on Plans); amounts in cents.
+SHOPVIDEO_CREDIT_PACKS = {
+    "starter": {"credits": 100, "amount": 1000},
+    "growth": {"credits": 600, "amount": 5000},
+    "scale": {"credits": 1500, "amount": 10000},
+}
+SHOPVIDEO_PLANS = {
+    "basic": {"credits": 300, "amount": 2900},
+    "pro": {"credits": 1200, "amount": 9900},
+}
+
 # --- Webhooks and object storage (h9, issue 5) -------------------------------------------------------------
 INSTALLED_APPS += ["shop_video.webhooks"]  # outgoing signed webhooks
 SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS = env.int("SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS", default=8)
@@ -228,3 +249,11 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default=None)  # "path" for MinIO and similar
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}  # reads the AWS_* above
+
+# --- Email (dashboard: password reset, invitations, notifications) -----------------------------------------------
+# The console backend in the demo; production sets an SMTP URL (django-environ's email_url), tests use locmem.
+EMAIL_CONFIG = env.email_url("DJANGO_EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="ShopVideo <no-reply@shopvideo.localhost>")
+# Below this many available credits, owners get a "credits are running low" email (once per crossing).
+SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
