@@ -509,12 +509,28 @@ def submit_batch(
     matrix: VariantMatrix,
     source: str = "dashboard",
     name: str = "",
+    groups: Sequence[tuple[Sequence[Photo], VariantMatrix]] | None = None,
 ) -> Batch:
-    """One transaction: the Batch and one Job per photo × variant; jobs are dispatched after commit."""
+    """One transaction: the Batch and one Job per photo × variant; jobs are dispatched after commit.
+
+    `groups` — (photos, matrix) pairs — makes one batch with a different matrix per group of photos (the CSV
+    import: each row names its own markets and formats); `photos` and `matrix` are then ignored."""
     if source not in Batch.Source.values:
         raise MatrixInvalid({"source": [_("Unknown source %(value)s.") % {"value": source}]})
-    photos = _check_photos(organization, photos)
-    variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
+    plan: list[tuple[Photo, _Variant, VariantMatrix]] = []
+    for group_photos, group_matrix in groups if groups is not None else [(photos, matrix)]:
+        checked = _check_photos(organization, group_photos)
+        group_variants = _expand(organization=organization, matrix=group_matrix, photo_count=len(checked))
+        plan.extend((p, v, group_matrix) for p in checked for v in group_variants)
+    if len(plan) > max_videos_per_batch():
+        raise MatrixInvalid(
+            {
+                "matrix": [
+                    _("This would make %(count)d videos; at most %(max)d per batch.")
+                    % {"count": len(plan), "max": max_videos_per_batch()}
+                ]
+            }
+        )
     now = timezone.now()
     max_attempts = int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS)
     with transaction.atomic():
@@ -537,14 +553,13 @@ def submit_batch(
                 seconds=v.seconds,
                 fps=DEFAULT_FPS,
                 engine=v.engine,
-                seed=matrix.seed if matrix.seed is not None else secrets.randbelow(2**31),
+                seed=m.seed if m.seed is not None else secrets.randbelow(2**31),
                 credits=v.credits,
                 max_attempts=max_attempts,
                 state=Job.State.QUEUED,
                 queued_at=now,
             )
-            for photo in photos
-            for v in variants
+            for photo, v, m in plan
         ]
         jobs = Job.objects.bulk_create(jobs, batch_size=500)
         transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
