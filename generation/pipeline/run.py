@@ -28,6 +28,7 @@ from .spec import VariantSpec
 # Share of the job's progress bar each stage takes (the render dominates).
 _PROGRESS = {"prepare": 0.05, "render": 0.80, "encode": 0.10, "qa": 0.05}
 
+FIRST_ATTEMPT_SHARE = 0.98
 ProgressHook = Callable[[str, float], None]  # (stage, overall fraction 0..1); may raise JobCanceled
 
 
@@ -148,7 +149,13 @@ def run_pipeline(
     engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
     market, scene = spec.market_preset, spec.scene_preset
     attempts = max(1, 1 + qa_retries)
-    span = 1.0 / attempts  # each attempt's share of the progress bar, so it never runs backwards
+    # The first attempt fills the bar up to FIRST_ATTEMPT_SHARE: a QA retry is the exception, and a bar that halts
+    # at half way for every video (as an equal share per possible attempt did) misleads. Retries use the rest,
+    # each half of what remains, so the bar never runs backwards.
+    starts, shares = [0.0], [FIRST_ATTEMPT_SHARE]
+    for _ in range(1, attempts):
+        starts.append(starts[-1] + shares[-1])
+        shares.append((1.0 - starts[-1]) / 2.0)
     best: tuple[PipelineResult, _Outputs] | None = None
     try:
         for attempt in range(attempts):
@@ -156,7 +163,7 @@ def run_pipeline(
             outputs = _Outputs(out_path, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
             def report(stage: str, fraction: float, attempt: int = attempt) -> None:
-                progress(stage, min(1.0, (attempt + max(0.0, min(1.0, fraction))) * span))
+                progress(stage, min(1.0, starts[attempt] + shares[attempt] * max(0.0, min(1.0, fraction))))
 
             with timer.stage("layout"):
                 plan = layout.plan_layout(
