@@ -257,3 +257,8 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="ShopVideo <no-reply@shopvideo.localhost>")
 # Below this many available credits, owners get a "credits are running low" email (once per crossing).
 SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
+
+# --- Operations (issue 8): metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
+from shop_video.ops import conf as _ops_conf  # noqa: E402
+
+_ops_conf.apply(globals())

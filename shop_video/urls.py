@@ -22,5 +22,6 @@ urlpatterns = [
     path("files/", include((file_patterns, "files"))),
     path("api/v1/", include("shop_video.api.urls")),
     path("billing/", include("billing.urls")),
+    path("", include("shop_video.ops.urls")),
     path("", include("shop_video.dashboard.urls")),
 ]
