@@ -262,3 +262,84 @@ class Video(models.Model):
 
     def __str__(self) -> str:
         return f"video of job {self.job_id}"
+
+
+# --- bulk catalogue import (h13; generation.imports) ----------------------------------------------------------
+
+
+def import_upload_to(catalog_import: "CatalogImport", filename: str) -> str:
+    return f"orgs/{catalog_import.organization_id}/imports/{catalog_import.checksum[:16]}/{filename}"
+
+
+class CatalogImport(models.Model):
+    """One uploaded catalogue file (our CSV, a Shopify or a WooCommerce export, optionally a zip of images):
+    validated row by row, images fetched by a worker, then confirmed by the merchant into one Batch."""
+
+    class Format(models.TextChoices):
+        SHOPVIDEO = "shopvideo", _("ShopVideo CSV")
+        SHOPIFY = "shopify", _("Shopify product export")
+        WOOCOMMERCE = "woocommerce", _("WooCommerce product export")
+
+    class Status(models.TextChoices):
+        FETCHING = "fetching", _("Checking images")
+        READY = "ready", _("Ready to confirm")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Cannot be imported")
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    file = models.FileField(upload_to=import_upload_to, max_length=300)
+    images_zip = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    checksum = models.CharField(max_length=64, help_text=_("SHA-256 of the CSV and the zip together"))
+    format = models.CharField(max_length=12, choices=Format.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FETCHING)
+    options = models.JSONField(default=dict, blank=True, help_text=_("Defaults for rows that name none"))
+    lines_total = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_invalid = models.PositiveIntegerField(default=0)
+    file_issues = models.JSONField(default=list, blank=True)
+    batch = models.ForeignKey(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="imports")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "checksum"], name="catalog_import_unique_file"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or f"import {self.pk}"
+
+
+class CatalogImportRow(models.Model):
+    """One product of an import (a Shopify handle or a WooCommerce parent spans several lines of the file)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        VALID = "valid", _("Valid")
+        INVALID = "invalid", _("Invalid")
+
+    catalog_import = models.ForeignKey(CatalogImport, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    line = models.PositiveIntegerField(help_text=_("First row of the file for this product (header = 1)"))
+    group_key = models.CharField(max_length=300, blank=True)
+    sku = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    category = models.CharField(max_length=20, blank=True)
+    price = models.CharField(max_length=40, blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text=_("Images, markets, formats, localized titles"))
+    photos = models.JSONField(default=list, blank=True, help_text=_("Fetched and checked images, staged"))
+    issues = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["catalog_import", "position"], name="catalog_import_row_unique_pos"),
+        ]
+        indexes = [models.Index(fields=["catalog_import", "status"], name="catalog_import_row_status")]
