@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from billing import pricing
+from billing import services as billing_services
 from generation.constants import ASPECT_RATIOS, DEFAULT_FPS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
 from generation.pipeline import cutout, ingest
@@ -562,6 +563,8 @@ def submit_batch(
             for photo, v, m in plan
         ]
         jobs = Job.objects.bulk_create(jobs, batch_size=500)
+        # Credits: reserved under the account's row lock; InsufficientCredits rolls the batch back (h10, billing).
+        billing_services.reserve_jobs(organization=organization, jobs=jobs)
         transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
         transaction.on_commit(dispatch_jobs_safely)
     return batch
@@ -657,6 +660,8 @@ def _finished(job_ids: Iterable[int]) -> None:
     ids = list(job_ids)
     if not ids:
         return
+    # Capture or release the jobs' credits in the transaction that finalizes them: exactly once (h10, billing).
+    billing_services.settle_jobs(ids)
 
     def send() -> None:
         for job in Job.objects.filter(id__in=ids):
@@ -713,6 +718,7 @@ def retry_job(*, job: Job) -> Job:
         if not changed:
             raise JobNotRetryable(_("Only a failed or canceled job can be retried."))
         job.refresh_from_db()
+        billing_services.reserve_jobs(organization=job.organization, jobs=[job])  # a new round (h10, billing)
         transaction.on_commit(lambda: job_requeued.send(sender=Job, job=job))
         transaction.on_commit(dispatch_jobs_safely)
     return job

@@ -52,12 +52,26 @@ def png(image: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
     return buf.getvalue()
 
 
+TEST_CREDITS = 1_000_000  # billing (h10): the default grant of a test organization
+
+
 class OrganizationFactory(DjangoModelFactory):
     class Meta:
         model = Organization
+        skip_postgeneration_save = True  # billing (h10): the grant writes its own rows
 
     name = factory.Sequence(lambda n: f"Shop {n}")
     slug = factory.Sequence(lambda n: f"shop-{n}")
+
+    # Billing (h10): submissions reserve credits, so a test organization starts with a grant;
+    # OrganizationFactory(credits=0) makes one without, OrganizationFactory(credits=N) one with exactly N.
+    @factory.post_generation
+    def credits(obj, create, extracted, **kwargs):
+        amount = TEST_CREDITS if extracted is None else extracted
+        if create and amount:
+            from billing.services import grant_credits
+
+            grant_credits(organization=obj, credits=amount, reason="test credits")
 
 
 class UserFactory(DjangoModelFactory):
