@@ -95,3 +95,14 @@ def post_event(client, payload: bytes, signature: str | None = None):
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature if signature is not None else sign(payload),
     )
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    """Post a signed event to the webhook and run its after-commit fulfilment (non-transactional tests)."""
+
+    def send(payload: bytes, signature: str | None = None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_event(client, payload, signature)
+
+    return send
