@@ -6,6 +6,13 @@ mood only; nothing here ties a market to an ethnicity or a body type: merchants 
 """
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import get_date_format
+from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol, get_group_symbol
 
 # Compositor scene styles (generation.engines.compositor renders each procedurally).
 SCENE_STYLES = ("studio", "gradient", "marble", "wood", "bokeh", "room")
@@ -39,6 +46,23 @@ class MarketPresetData:
     scenes: tuple[str, ...]
     palettes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     looks: tuple[LookPreset, ...] = ()
+    # Digits prices are written in: "latn" (0-9) or a CLDR numbering system such as "arab" (٠-٩). Gulf storefronts
+    # (the big marketplaces' .sa/.ae sites) show Latin digits, so the built-in sa/ae presets do too; editable.
+    numbering_system: str = "latn"
+    cta: str = ""  # call to action; empty: DEFAULT_CTA for the caption language
+    review_note: str = ""  # empty: BUILTIN_REVIEW_NOTE
+
+    @property
+    def language(self) -> str:
+        return self.caption_language
+
+    @property
+    def call_to_action(self) -> str:
+        return self.cta or DEFAULT_CTA.get(self.caption_language, DEFAULT_CTA["en"])
+
+    @property
+    def note(self) -> str:
+        return self.review_note or BUILTIN_REVIEW_NOTE
 
 
 # Platform → default aspect ratios (shared/DESIGN.md § Markets).
@@ -50,6 +74,42 @@ PLATFORM_ASPECTS: dict[str, tuple[str, ...]] = {
     "shopify": ("1:1", "4:5"),
     "youtube": ("16:9",),
     "feed": ("4:5",),
+}
+
+# Default lengths (seconds) a market's videos for each platform get; within generation.constants.MAX_SECONDS.
+# The platforms' hard limits (duration, size, bitrate) live in generation.pipeline.platforms.
+PLATFORM_SECONDS: dict[str, tuple[int, ...]] = {
+    "tiktok": (5, 10, 15),
+    "reels": (5, 10, 15),
+    "shorts": (10, 15),
+    "amazon": (10, 15, 30),
+    "shopify": (5, 10),
+    "youtube": (15, 30),
+    "feed": (5, 10, 15),
+}
+
+BUILTIN_REVIEW_NOTE = (
+    "Built-in preset: scenes and looks describe styling only; edit freely. Call to action and formats to be "
+    "reviewed by a native speaker of the market before launch."
+)
+
+# Call-to-action lines per caption language: data for the caption overlay (editable per market in the database),
+# short imperative phrases as storefronts in each language use them. Product titles are never translated by us.
+DEFAULT_CTA: dict[str, str] = {
+    "en": "Shop now",
+    "de": "Jetzt entdecken",
+    "fr": "Découvrir",
+    "es": "Comprar ahora",
+    "it": "Scopri ora",
+    "nl": "Bekijk nu",
+    "pl": "Sprawdź teraz",
+    "ja": "今すぐチェック",
+    "ko": "지금 확인하기",
+    "pt": "Confira já",
+    "ar": "تسوّق الآن",
+    "id": "Belanja sekarang",
+    "th": "ช้อปเลย",
+    "vi": "Mua ngay",
 }
 
 SCENES: tuple[ScenePreset, ...] = (
@@ -376,3 +436,63 @@ def market_default_aspects(market: MarketPresetData) -> list[str]:
             if aspect not in seen:
                 seen.append(aspect)
     return seen
+
+
+@dataclass(frozen=True)
+class PlatformDefault:
+    platform: str
+    aspects: tuple[str, ...]
+    seconds: tuple[int, ...]
+
+
+def market_platform_defaults(market: MarketPresetData) -> list[PlatformDefault]:
+    """The market's platforms, each with its default aspect ratios and lengths."""
+    return [PlatformDefault(p, PLATFORM_ASPECTS.get(p, ()), PLATFORM_SECONDS.get(p, ())) for p in market.platforms]
+
+
+def _market(market: MarketPresetData | str) -> MarketPresetData:
+    return MARKETS_BY_SLUG[market] if isinstance(market, str) else market
+
+
+def format_price(
+    amount: Decimal | float | int | str,
+    market: MarketPresetData | str,
+    currency: str | None = None,
+    numbering_system: str | None = None,
+) -> str:
+    """A price as the market writes it (Babel, CLDR): de 19,99 €, jp ￥2,000, us $19.99, sa 19.99 ر.س.
+
+    The currency's own precision decides the decimals (JPY and KRW have none). Bidi marks that CLDR puts around
+    RTL prices are kept: the caption renderer lays the line out with them.
+    """
+    m = _market(market)
+    return format_currency(
+        Decimal(str(amount)),
+        currency or m.currency,
+        locale=m.locale,
+        numbering_system=numbering_system or m.numbering_system,
+    )
+
+
+def currency_decimals(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def number_format(market: MarketPresetData | str) -> dict[str, str]:
+    """The market's number conventions: decimal and group symbols and the decimal pattern (CLDR via Babel)."""
+    m = _market(market)
+    locale = Locale.parse(m.locale)
+    return {
+        "decimal": get_decimal_symbol(locale, numbering_system=m.numbering_system),
+        "group": get_group_symbol(locale, numbering_system=m.numbering_system),
+        "pattern": locale.decimal_formats[None].pattern,
+    }
+
+
+def date_format(market: MarketPresetData | str, length: str = "short") -> str:
+    """The market's date pattern (CLDR), e.g. de dd.MM.yy, us M/d/yy, jp y/MM/dd."""
+    return get_date_format(length, locale=_market(market).locale).pattern
+
+
+def format_date(value: date, market: MarketPresetData | str, length: str = "medium") -> str:
+    return babel_format_date(value, length, locale=_market(market).locale)

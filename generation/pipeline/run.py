@@ -22,7 +22,7 @@ from PIL import Image
 from generation.engines import RenderRequest, get_engine
 from generation.presets import scene_palette
 
-from . import cutout, encode, fidelity, ingest, layout, qa
+from . import captions, cutout, encode, fidelity, ingest, layout, qa
 from .spec import VariantSpec
 
 # Share of the job's progress bar each stage takes (the render dominates).
@@ -53,6 +53,7 @@ class PipelineResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed over attempts; "total"
     mask_source: str = ""
     attempts: int = 1  # how many renders QA needed (or tried, when it never passed)
+    captions: dict | None = None  # the caption overlay's content and geometry, when captions were on
 
     @property
     def duration_seconds(self) -> float:
@@ -81,6 +82,8 @@ class PipelineResult:
             "motion": self.motion,
             "mask_source": self.mask_source,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "platform": self.spec.platform_slug,
+            "captions": self.captions,
         }
 
 
@@ -123,6 +126,19 @@ class _Outputs:
             os.replace(self.temp[key], self.final[key])
 
 
+def _plan_captions(spec: VariantSpec) -> captions.CaptionPlan:
+    market = spec.market_preset
+    content = captions.caption_content(
+        market,
+        title=spec.product_title,
+        localized_titles={market.caption_language: spec.caption_title} if spec.caption_title else None,
+        price=spec.price,
+        currency=spec.currency,
+        cta=spec.cta,
+    )
+    return captions.plan_captions(content, width=spec.width, height=spec.height, platform=spec.platform_slug)
+
+
 def run_pipeline(
     *,
     photo: str | Path | bytes | IO[bytes],
@@ -148,6 +164,10 @@ def run_pipeline(
 
     engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
     market, scene = spec.market_preset, spec.scene_preset
+    caption_plan = _plan_captions(spec) if spec.captions else None
+    # With a caption the layout gets the frame less the caption's band, so the product never goes under it.
+    area = caption_plan.product_area if caption_plan else (0, 0, spec.width, spec.height)
+    area_size = (area[2] - area[0], area[3] - area[1])
     attempts = max(1, 1 + qa_retries)
     # The first attempt fills the bar up to FIRST_ATTEMPT_SHARE: a QA retry is the exception, and a bar that halts
     # at half way for every video (as an equal share per possible attempt did) misleads. Retries use the rest,
@@ -168,17 +188,20 @@ def run_pipeline(
             with timer.stage("layout"):
                 plan = layout.plan_layout(
                     mask=cut.mask,
-                    frame_size=(spec.width, spec.height),
+                    frame_size=area_size,
                     frames=spec.frames,
                     motion=spec.motion,
                     seed=seed,
                     fill=layout.product_fill(
-                        frame_size=(spec.width, spec.height),
+                        frame_size=area_size,
                         category=spec.product_category,
                         aspect_ratio=spec.aspect_ratio,
                         with_model=spec.look is not None,
                     ),
                 )
+                if caption_plan is not None:
+                    plan.placements = captions.offset_placements(plan.placements, area)
+                    captions.check_clear(caption_plan, plan.placements, plan.product_bbox)
             base = _PROGRESS["prepare"]
 
             def render_progress(fraction: float, base: float = base, report=report) -> None:
@@ -208,6 +231,10 @@ def run_pipeline(
                 with timer.stage("fidelity"):
                     # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
                     layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements)
+                if caption_plan is not None:
+                    with timer.stage("captions"):
+                        # After the lock, outside the product's box (check_clear): the product stays exact.
+                        captions.draw_captions(frames, caption_plan)
                 report("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
                 with timer.stage("encode"):
                     encode.encode_mp4(frames, outputs.temp[""], fps=spec.fps, layers=layers)
@@ -242,6 +269,7 @@ def run_pipeline(
                 timings=timer.timings,
                 mask_source=cut.source,
                 attempts=attempt + 1,
+                captions=caption_plan.summary() if caption_plan else None,
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
                 if best is not None:

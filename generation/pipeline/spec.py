@@ -6,6 +6,7 @@ from generation.constants import ASPECT_RATIOS, DEFAULT_FPS, ENGINES, RESOLUTION
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, LookPreset, MarketPresetData, ScenePreset
 
 from .errors import BadInputError
+from .platforms import PLATFORMS, platform_for
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,13 @@ class VariantSpec:
     model_path: str | None = None  # DiT model folder; None: settings.SHOPVIDEO_MODEL_PATH
     product_title: str = ""
     product_category: str = "other"
+    # Caption overlay (generation.pipeline.captions): off unless asked for.
+    captions: bool = False
+    caption_title: str = ""  # the merchant's title in the market's language; "": product_title (never translated)
+    price: str | None = None  # a decimal number as text; None: no price tag
+    currency: str | None = None  # ISO 4217; None: the market's currency
+    cta: str | None = None  # None: the market's call to action; "": none
+    platform: str | None = None  # None: the market's first platform that takes the aspect ratio
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -42,6 +50,10 @@ class VariantSpec:
             raise BadInputError("seconds must be in (0, 60] and fps in [1, 60]", "bad_duration")
         if self.frames < 5:
             raise BadInputError("the video must have at least 5 frames", "bad_duration")
+        if self.platform is not None and self.platform not in PLATFORMS:
+            raise BadInputError(
+                f"unknown platform {self.platform!r}; choose one of {', '.join(PLATFORMS)}", "bad_platform"
+            )
 
     @property
     def width(self) -> int:
@@ -62,6 +74,10 @@ class VariantSpec:
     @property
     def scene_preset(self) -> ScenePreset:
         return SCENES_BY_SLUG[self.scene or self.market_preset.scenes[0]]
+
+    @property
+    def platform_slug(self) -> str:
+        return self.platform or platform_for(self.aspect_ratio, self.market_preset.platforms)
 
     @property
     def look_preset(self) -> LookPreset | None:

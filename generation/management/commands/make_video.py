@@ -8,6 +8,7 @@ from generation.constants import ASPECT_RATIOS, RESOLUTIONS
 from generation.pipeline.cutout import load_mask
 from generation.pipeline.errors import PipelineError
 from generation.pipeline.layout import MOTIONS
+from generation.pipeline.platforms import PLATFORMS
 from generation.pipeline.run import run_pipeline
 from generation.pipeline.spec import VariantSpec
 from generation.presets import MARKETS_BY_SLUG
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--motion", choices=MOTIONS)
         parser.add_argument("--title", default="", help="product title for prompts")
         parser.add_argument("--category", default="other")
+        parser.add_argument("--captions", action="store_true", help="overlay title, price and call to action")
+        parser.add_argument("--caption-title", default="", help="the title in the market's language (else --title)")
+        parser.add_argument("--price", help="price as a decimal number, formatted for the market")
+        parser.add_argument("--currency", help="ISO 4217 code; default: the market's currency")
+        parser.add_argument("--cta", help="call to action; default: the market's; empty: none")
+        parser.add_argument("--platform", choices=sorted(PLATFORMS), help="platform whose safe areas apply")
 
     def handle(self, *args, **opts):
         photo: Path = opts["photo"]
@@ -61,6 +68,12 @@ class Command(BaseCommand):
                 model_path=opts["model_path"],
                 product_title=opts["title"],
                 product_category=opts["category"],
+                captions=opts["captions"],
+                caption_title=opts["caption_title"],
+                price=opts["price"],
+                currency=opts["currency"],
+                cta=opts["cta"],
+                platform=opts["platform"],
             )
             result = run_pipeline(photo=photo, out_path=out, spec=spec, supplied_mask=mask)
         except PipelineError as exc:
