@@ -1,0 +1,229 @@
+"""/api/v1/webhook-endpoints and /api/v1/webhook-deliveries (replay): thin DRF views over services/selectors.
+
+Every object is looked up through the key's organization: another organization's id is a 404.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop_video.api.authentication import ApiKeyAuthentication
+from shop_video.api.exceptions import ApiError, exception_handler
+from shop_video.api.idempotency import idempotent
+from shop_video.api.pagination import ApiCursorPagination
+from shop_video.api.permissions import HasApiKey
+from shop_video.api.serializers import ErrorSerializer
+
+from . import selectors, services
+from .models import EventType, WebhookDelivery, WebhookEndpoint
+
+# --- serializers ----------------------------------------------------------------------------------------------
+
+
+class EndpointSerializer(serializers.ModelSerializer):
+    secret_hint = serializers.CharField(read_only=True, help_text=_("The first characters of the signing secret"))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "events", "active", "secret_hint", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class EndpointCreatedSerializer(EndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text=_("Shown only in this response: store it now"))
+
+    class Meta(EndpointSerializer.Meta):
+        fields = [*EndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class EndpointInputSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text=_("HTTPS URL that receives the events"))
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices),
+        required=False,
+        allow_empty=False,
+        help_text=_("Event types to receive; all of them when left out"),
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if hasattr(self.initial_data, "keys") else set()
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
+        return attrs
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event_id",
+            "event_type",
+            "payload",
+            "status",
+            "attempts",
+            "response_code",
+            "response_body",
+            "error",
+            "next_attempt_at",
+            "last_attempt_at",
+            "delivered_at",
+            "replay_of",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliveryFilterSerializer(serializers.Serializer):
+    endpoint = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
+    event_type = serializers.ChoiceField(choices=EventType.choices, required=False)
+
+
+# --- views ----------------------------------------------------------------------------------------------------
+
+
+class _Base(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    @property
+    def organization(self):
+        return self.request.auth.organization
+
+    def paginate(self, queryset, serializer_class) -> Response:
+        paginator = ApiCursorPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _api_error(exc: services.WebhookError) -> ApiError:
+    return ApiError(exc.message, exc.code, fields=exc.fields)
+
+
+_ENDPOINT_EXAMPLE = OpenApiExample(
+    "Register an endpoint",
+    value={"url": "https://shop.example.com/hooks/shopvideo", "events": ["job.succeeded", "batch.completed"]},
+    request_only=True,
+)
+
+
+class EndpointListView(_Base):
+    @extend_schema(
+        operation_id="webhook_endpoints_list",
+        tags=["webhooks"],
+        responses={200: EndpointSerializer(many=True)},
+        summary="List webhook endpoints",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginate(selectors.endpoints(self.organization), EndpointSerializer)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_create",
+        tags=["webhooks"],
+        request=EndpointInputSerializer,
+        responses={201: EndpointCreatedSerializer, 400: ErrorSerializer},
+        examples=[_ENDPOINT_EXAMPLE],
+        summary="Register a webhook endpoint (the signing secret is in this response only)",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = EndpointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            endpoint = services.create_endpoint(
+                organization=self.organization,
+                url=data.validated_data["url"],
+                events=data.validated_data.get("events"),
+                description=data.validated_data.get("description", ""),
+            )
+        except services.WebhookError as exc:
+            raise _api_error(exc) from exc
+        if data.validated_data.get("active") is False:
+            services.update_endpoint(endpoint=endpoint, active=False)
+        return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class EndpointDetailView(_Base):
+    @extend_schema(operation_id="webhook_endpoints_retrieve", tags=["webhooks"], responses={200: EndpointSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(EndpointSerializer(selectors.get_endpoint(self.organization, pk)).data)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_update",
+        tags=["webhooks"],
+        request=EndpointInputSerializer(partial=True),
+        responses={200: EndpointSerializer, 400: ErrorSerializer},
+        examples=[OpenApiExample("Pause an endpoint", value={"active": False}, request_only=True)],
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        endpoint = selectors.get_endpoint(self.organization, pk)
+        data = EndpointInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            services.update_endpoint(endpoint=endpoint, **data.validated_data)
+        except services.WebhookError as exc:
+            raise _api_error(exc) from exc
+        return Response(EndpointSerializer(endpoint).data)
+
+    @extend_schema(operation_id="webhook_endpoints_destroy", tags=["webhooks"], responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.delete_endpoint(endpoint=selectors.get_endpoint(self.organization, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeliveryListView(_Base):
+    @extend_schema(
+        operation_id="webhook_deliveries_list",
+        tags=["webhooks"],
+        parameters=[DeliveryFilterSerializer],
+        responses={200: DeliverySerializer(many=True), 400: ErrorSerializer},
+        summary="The delivery log, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        filters = DeliveryFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        endpoint = None
+        if "endpoint" in filters.validated_data:
+            endpoint = selectors.get_endpoint(self.organization, filters.validated_data["endpoint"])
+        qs = selectors.deliveries(
+            self.organization,
+            endpoint=endpoint,
+            status=filters.validated_data.get("status"),
+            event_type=filters.validated_data.get("event_type"),
+        )
+        return self.paginate(qs, DeliverySerializer)
+
+
+class DeliveryDetailView(_Base):
+    @extend_schema(operation_id="webhook_deliveries_retrieve", tags=["webhooks"], responses={200: DeliverySerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(DeliverySerializer(selectors.get_delivery(self.organization, pk)).data)
+
+
+class DeliveryReplayView(_Base):
+    @extend_schema(
+        operation_id="webhook_deliveries_replay",
+        tags=["webhooks"],
+        request=None,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: DeliverySerializer},
+        summary="Send the same event (same payload and webhook-id) to its endpoint again",
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        delivery = selectors.get_delivery(self.organization, pk)
+        new = services.replay(delivery=delivery)
+        return Response(DeliverySerializer(new).data, status=status.HTTP_201_CREATED)
