@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from generation import selectors
 from generation.constants import ASPECT_RATIOS, DURATION_CHOICES, ENGINE_CHOICES, RESOLUTIONS
-from generation.models import Product
+from generation.models import Product, Video
+from generation.presets import PLATFORM_ASPECTS
+from shop_video.merchants.models import Membership
 
 # What the file picker offers; the ingest stage is the real check (it reads the bytes, not the name).
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
@@ -76,6 +79,23 @@ MARKET_NAMES = {
     "th": _("Thailand"),
     "vn": _("Vietnam"),
 }
+LOOK_NAMES = {
+    "casual-20s": _("Casual, twenties"),
+    "professional-30s": _("Professional, thirties"),
+    "active": _("Active"),
+    "mature-elegant": _("Mature, elegant"),
+    "modest-casual": _("Modest, casual"),
+    "modest-elegant": _("Modest, elegant"),
+}
+PLATFORM_NAMES = {
+    "tiktok": "TikTok",
+    "reels": "Instagram Reels",
+    "shorts": "YouTube Shorts",
+    "amazon": "Amazon",
+    "shopify": "Shopify",
+    "youtube": "YouTube",
+    "feed": _("Social feed"),
+}
 SCENE_NAMES = {
     "studio-sweep": _("Studio sweep"),
     "soft-gradient": _("Soft gradient"),
@@ -94,6 +114,22 @@ def market_name(market) -> str:
 
 def scene_name(scene) -> str:
     return str(SCENE_NAMES.get(scene.slug, scene.name))
+
+
+def look_name(look) -> str:
+    return str(LOOK_NAMES.get(look.slug, look.name))
+
+
+def platform_presets() -> list[tuple[str, str, str]]:
+    """(slug, name, "9:16 1:1") per platform: shortcuts that tick the platform's aspect ratios."""
+    return [
+        (slug, str(PLATFORM_NAMES.get(slug, slug)), " ".join(aspects)) for slug, aspects in PLATFORM_ASPECTS.items()
+    ]
+
+
+def duration_choices() -> tuple[int, ...]:
+    """Durations offered; a deployment (or a test that needs fast renders) may offer others."""
+    return tuple(getattr(settings, "SHOPVIDEO_DASHBOARD_DURATIONS", DURATION_CHOICES))
 
 
 def engine_choices() -> list[tuple[str, str]]:
@@ -123,6 +159,12 @@ class GenerateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Optional: each market's default scene otherwise."),
     )
+    looks = forms.MultipleChoiceField(
+        label=_("Model looks"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Optional: a person presents the product. None chosen: the product alone."),
+    )
     aspect_ratios = forms.MultipleChoiceField(
         label=_("Aspect ratios"),
         required=False,
@@ -134,7 +176,6 @@ class GenerateForm(forms.Form):
         label=_("Durations"),
         coerce=int,
         choices=[(str(s), str(s)) for s in DURATION_CHOICES],
-        initial=["5"],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one duration.")},
     )
@@ -144,7 +185,7 @@ class GenerateForm(forms.Form):
     engine = forms.ChoiceField(label=_("Engine"), initial="compositor", widget=forms.RadioSelect)
     name = forms.CharField(label=_("Batch name"), max_length=200, required=False)
 
-    def __init__(self, *args, photo_choices: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, photo_choices: list[tuple[int, str]], organization=None, **kwargs):
         """photo_choices: (id, label) of photos the caller already resolved through the org-scoped selectors."""
         super().__init__(*args, **kwargs)
         market_rows = list(selectors.markets())
@@ -156,8 +197,97 @@ class GenerateForm(forms.Form):
             for s in selectors.scenes_for_market(m.slug):
                 scenes.setdefault(s.slug, scene_name(s))
         self.fields["scenes"].choices = sorted(scenes.items(), key=lambda item: item[1])
+        looks: dict[str, str] = {}
+        if organization is not None:
+            for m in market_rows:
+                for look in selectors.looks_for(organization, m.slug):
+                    looks.setdefault(look.slug, look_name(look))
+        self.fields["looks"].choices = sorted(looks.items(), key=lambda item: item[1])
         # Labels built per request, in the merchant's language.
-        self.fields["seconds"].choices = [(str(s), _("%(seconds)d s") % {"seconds": s}) for s in DURATION_CHOICES]
+        durations = duration_choices()
+        self.fields["seconds"].choices = [(str(s), _("%(seconds)d s") % {"seconds": s}) for s in durations]
+        self.fields["seconds"].initial = ["5" if 5 in durations else str(durations[0])]
         self.fields["engine"].choices = engine_choices()
         self.fields["photos"].choices = [(str(pk), label) for pk, label in photo_choices]
         self.fields["photos"].initial = [str(pk) for pk, _label in photo_choices]
+
+
+# --- accounts and team ----------------------------------------------------------------------------------------
+
+
+class SignUpForm(forms.Form):
+    organization_name = forms.CharField(label=_("Shop name"), max_length=200)
+    email = forms.EmailField(label=_("Email"))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(username__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email exists already. Log in, or reset the password."))
+        return email
+
+    def clean(self) -> dict:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            try:
+                password_validation.validate_password(
+                    p1, get_user_model()(username=data.get("email", ""), email=data.get("email", ""))
+                )
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.EDITOR)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the video is rejected, so the next one can be better.")},
+    )
+
+
+class NotificationForm(forms.Form):
+    batch_finished = forms.BooleanField(label=_("A batch is finished"), required=False)
+    needs_review = forms.BooleanField(label=_("A video needs review"), required=False)
+    credits_low = forms.BooleanField(label=_("Credits are running low"), required=False)
+
+
+class GalleryFilterForm(forms.Form):
+    """Filters of the gallery; choices limited to what the organization has, so ids of others match nothing."""
+
+    product = forms.TypedChoiceField(label=_("Product"), required=False, coerce=int, empty_value=None)
+    market = forms.ChoiceField(label=_("Market"), required=False)
+    scene = forms.ChoiceField(label=_("Scene"), required=False)
+    review = forms.ChoiceField(label=_("State"), required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["product"].choices = everything + [
+            (str(p.pk), p.title) for p in selectors.products_for(organization).only("pk", "title")
+        ]
+        self.fields["market"].choices = everything + sorted(
+            ((m.slug, market_name(m)) for m in selectors.markets()), key=lambda item: item[1]
+        )
+        self.fields["scene"].choices = everything + sorted(
+            ((s.slug, scene_name(s)) for s in selectors.all_scenes()), key=lambda item: item[1]
+        )
+        self.fields["review"].choices = everything + list(Video.Review.choices)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_account
 
 app_name = "dashboard"
 
@@ -19,5 +19,24 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
     path("videos/", views.video_list, name="video_list"),
+    path("videos/review/", views.review_queue, name="review_queue"),
+    path("videos/zip/", views.video_zip, name="video_zip"),
     path("videos/<int:pk>/", views.video_detail, name="video_detail"),
+    path("videos/<int:pk>/approve/", views.video_approve, name="video_approve"),
+    path("videos/<int:pk>/reject/", views.video_reject, name="video_reject"),
+    path("videos/<int:pk>/regenerate/", views.video_regenerate, name="video_regenerate"),
+    # Accounts, team and settings
+    path("signup/", views_account.signup, name="signup"),
+    path("account/password-reset/", views_account.PasswordReset.as_view(), name="password_reset"),
+    path("account/password-reset/sent/", views_account.PasswordResetSent.as_view(), name="password_reset_done"),
+    path(
+        "account/reset/<uidb64>/<token>/", views_account.PasswordResetConfirm.as_view(), name="password_reset_confirm"
+    ),
+    path("account/reset/done/", views_account.PasswordResetComplete.as_view(), name="password_reset_complete"),
+    path("account/organization/", views_account.switch_organization, name="switch_organization"),
+    path("account/notifications/", views_account.notifications, name="notifications"),
+    path("team/", views_account.team, name="team"),
+    path("team/members/<int:pk>/role/", views_account.member_role, name="member_role"),
+    path("team/members/<int:pk>/remove/", views_account.member_remove, name="member_remove"),
+    path("invitations/<str:token>/", views_account.accept_invitation, name="accept_invitation"),
 ]

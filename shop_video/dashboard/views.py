@@ -9,34 +9,61 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation import selectors, services
-from generation.models import Job
+from generation.models import Job, Video
 from generation.pipeline.errors import BadInputError
+from shop_video.merchants.models import Membership
+from shop_video.merchants.selectors import membership_for
+from shop_video.merchants.services import role_at_least
 
-from .forms import GenerateForm, MaskForm, ProductForm
+from . import selectors as dashboard_selectors
+from . import services as dashboard_services
+from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, RejectForm, platform_presets
 
 PAGE_SIZE = 24
 
 
-def merchant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required (anonymous → login page); a user without an organization sees nothing (404)."""
+def _set_role(request: HttpRequest) -> None:
+    membership = membership_for(request.user, request.organization) if request.organization else None
+    request.role = membership.role if membership else None
+    request.can_edit = role_at_least(request.role, Membership.Role.EDITOR)
+    request.is_owner = role_at_least(request.role, Membership.Role.OWNER)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.organization is None:
-            raise Http404
-        return view(request, *args, **kwargs)
 
-    return login_required(wrapper)
+def merchant_view(view=None, *, role: str = Membership.Role.VIEWER):
+    """Login required (anonymous → login page); a user without an organization sees nothing (404); a role
+    below `role` gets the 403 page with a message (the controls are hidden too, but the server decides)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.organization is None:
+                raise Http404
+            _set_role(request)
+            if not role_at_least(request.role, role):
+                raise PermissionDenied(
+                    _("Your role in this shop (%(role)s) cannot do this. Ask an owner for editor access.")
+                    % {"role": Membership.Role(request.role).label if request.role else "—"}
+                )
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+editor_view = merchant_view(role=Membership.Role.EDITOR)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -56,10 +83,12 @@ def home(request: HttpRequest) -> HttpResponse:
     org = request.organization
     context: dict = {"organization": org}
     if org is not None:
+        _set_role(request)
         context.update(
             recent_batches=selectors.batches_for(org)[:5],
             product_count=selectors.products_for(org).count(),
             video_count=selectors.videos_for(org).count(),
+            review_count=selectors.videos_for(org).filter(review=Video.Review.NEEDS_REVIEW).count(),
         )
     return render(request, "dashboard/home.html", context)
 
@@ -74,7 +103,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/product_list.html", {"page": _page(request, products)})
 
 
-@merchant_view
+@editor_view
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
     upload_errors: list[tuple[str, str]] = []
@@ -108,7 +137,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
 
 def _generate_form(product, photos, data=None) -> GenerateForm:
     choices = [(p.pk, p.original_name or _("Photo %(id)d") % {"id": p.pk}) for p in photos]
-    return GenerateForm(data, photo_choices=choices)
+    return GenerateForm(data, photo_choices=choices, organization=product.organization)
 
 
 def _render_product(request: HttpRequest, product, *, generate_form=None, status: int = 200) -> HttpResponse:
@@ -118,6 +147,7 @@ def _render_product(request: HttpRequest, product, *, generate_form=None, status
         "photos": photos,
         "mask_form": MaskForm(),
         "generate_form": generate_form or _generate_form(product, photos),
+        "platforms": platform_presets(),
     }
     return render(request, "dashboard/product_detail.html", context, status=status)
 
@@ -129,7 +159,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_product(request, product)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def photo_mask_upload(request: HttpRequest, pk: int) -> HttpResponse:
     photo = selectors.get_photo(request.organization, pk)
@@ -146,6 +176,7 @@ def photo_mask_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, _("Mask for %(photo)s replaced.") % {"photo": photo})
+    # The brush editor posts with fetch and then reloads the page it is on, which shows these messages.
     return redirect(reverse("dashboard:product_detail", args=[photo.product_id]) + f"#photo-{photo.pk}")
 
 
@@ -156,6 +187,7 @@ def _matrix(data: dict) -> services.VariantMatrix:
     return services.VariantMatrix(
         markets=list(data["markets"]),
         scenes=list(data["scenes"]),
+        looks=list(data.get("looks") or []),
         aspect_ratios=list(data["aspect_ratios"]),
         seconds=list(data["seconds"]),
         resolution=data["resolution"],
@@ -173,7 +205,7 @@ def _apply_field_errors(form, exc: BadInputError) -> None:
         form.add_error(None, exc.message)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def generate(request: HttpRequest, pk: int) -> HttpResponse:
     org = request.organization
@@ -202,7 +234,7 @@ def generate(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_product(request, product, generate_form=form, status=400)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def estimate(request: HttpRequest) -> HttpResponse:
     """The htmx cost preview: "N videos · C credits" for the form as it stands; 404 for another org's photos."""
@@ -212,7 +244,7 @@ def estimate(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest(_("Invalid photo id."))
     photos = [selectors.get_photo(org, pk) for pk in ids]
-    form = GenerateForm(request.POST, photo_choices=[(p.pk, str(p)) for p in photos])
+    form = GenerateForm(request.POST, photo_choices=[(p.pk, str(p)) for p in photos], organization=org)
     # No market chosen yet: the merchant is still filling the form, so a hint rather than an error.
     hint = not request.POST.getlist("markets")
     context: dict = {"form": form, "estimate": None, "hint": hint}
@@ -247,6 +279,9 @@ def _batch_context(request: HttpRequest, batch) -> dict:
         counts[job.state] += 1
     active = counts[Job.State.QUEUED] + counts[Job.State.RUNNING]
     progress = sum(1.0 if job.is_final else job.progress for job in jobs) / len(jobs) if jobs else 1.0
+    positions = dashboard_selectors.queue_positions(request.organization, jobs)
+    for job in jobs:
+        job.queue_position = positions.get(job.pk)
     return {
         "batch": batch,
         "jobs": jobs,
@@ -279,7 +314,7 @@ def _after_action(request: HttpRequest, batch) -> HttpResponse:
     return redirect("dashboard:batch_detail", pk=batch.pk)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def batch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.get_batch(request.organization, pk)
@@ -288,7 +323,7 @@ def batch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, batch)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.get_job(request.organization, pk)
@@ -301,7 +336,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, job.batch)
 
 
-@merchant_view
+@editor_view
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.get_job(request.organization, pk)
@@ -314,20 +349,120 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, job.batch)
 
 
-# --- Videos -------------------------------------------------------------------------------------------------
+# --- Gallery, review and downloads --------------------------------------------------------------------------
+
+
+def _gallery_filters(request: HttpRequest) -> tuple[GalleryFilterForm, dict]:
+    form = GalleryFilterForm(request.GET or None, organization=request.organization)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    return form, filters
 
 
 @merchant_view
 @require_GET
 def video_list(request: HttpRequest) -> HttpResponse:
-    videos = selectors.videos_for(request.organization).select_related(
-        "job", "job__photo__product", "job__market", "job__scene"
-    )
-    return render(request, "dashboard/video_list.html", {"page": _page(request, videos)})
+    form, filters = _gallery_filters(request)
+    videos = dashboard_selectors.gallery(request.organization, **filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": _page(request, videos),
+        "filter_form": form,
+        "filtered": bool(filters),
+        "query": query.urlencode(),
+        "approved_count": selectors.videos_for(request.organization).filter(review=Video.Review.APPROVED).count(),
+    }
+    return render(request, "dashboard/video_list.html", context)
+
+
+@merchant_view
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    videos = dashboard_selectors.review_queue(request.organization)
+    context = {"page": _page(request, videos), "reject_form": RejectForm()} | _qa_thresholds()
+    return render(request, "dashboard/review_queue.html", context)
+
+
+def _qa_thresholds() -> dict:
+    return {"qa_min_psnr": settings.SHOPVIDEO_QA_MIN_PSNR, "qa_min_ssim": settings.SHOPVIDEO_QA_MIN_SSIM}
+
+
+def _video_context(video, reject_form) -> dict:
+    return {"video": video, "job": video.job, "reject_form": reject_form} | _qa_thresholds()
 
 
 @merchant_view
 @require_GET
 def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
-    return render(request, "dashboard/video_detail.html", {"video": video, "job": video.job})
+    return render(request, "dashboard/video_detail.html", _video_context(video, RejectForm()))
+
+
+def _back_to_video(request: HttpRequest, video) -> HttpResponse:
+    # The review queue and the gallery post here too; they pass where to go back to (only our own paths).
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("dashboard:video_detail", pk=video.pk)
+
+
+@editor_view
+@require_POST
+def video_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    video = selectors.get_video(request.organization, pk)
+    dashboard_services.approve_video(video=video)
+    messages.success(request, _("Video approved."))
+    return _back_to_video(request, video)
+
+
+@editor_view
+@require_POST
+def video_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    video = selectors.get_video(request.organization, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return render(request, "dashboard/video_detail.html", _video_context(video, form), status=400)
+    try:
+        dashboard_services.reject_video(video=video, reason=form.cleaned_data["reason"])
+    except BadInputError as exc:
+        form.add_error("reason", exc.message)
+        return render(request, "dashboard/video_detail.html", _video_context(video, form), status=400)
+    messages.success(request, _("Video rejected. Make a new take with another seed when you are ready."))
+    return _back_to_video(request, video)
+
+
+@editor_view
+@require_POST
+def video_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+    video = selectors.get_video(request.organization, pk)
+    try:
+        batch = dashboard_services.regenerate_video(video=video, user=request.user)
+    except BadInputError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:video_detail", pk=video.pk)
+    messages.success(request, _("A new take is queued with another seed."))
+    return redirect("dashboard:batch_detail", pk=batch.pk)
+
+
+@merchant_view
+@require_GET
+def video_zip(request: HttpRequest) -> HttpResponse:
+    """?video=1&video=2 for a selection, or ?review=approved for every approved video; streamed from a temp file."""
+    org = request.organization
+    ids = request.GET.getlist("video")
+    if ids:
+        videos = dashboard_selectors.videos_by_ids(org, ids)
+        name = "shopvideo-selection.zip"
+    elif request.GET.get("review") == Video.Review.APPROVED:
+        videos = list(dashboard_selectors.gallery(org, review=Video.Review.APPROVED))
+        name = "shopvideo-approved.zip"
+    else:
+        videos = []
+        name = ""
+    if not videos:
+        messages.error(request, _("Nothing to download: tick some videos, or approve some first."))
+        return redirect("dashboard:video_list")
+    archive = dashboard_services.write_zip(videos)
+    return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")

@@ -41,3 +41,76 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization with a role; the link carries a token, only its hash is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Membership.Role.choices, default=Membership.Role.EDITOR)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "editor", "viewer"]), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.role})"
+
+
+class NotificationSettings(models.Model):
+    """Which emails a user wants; a user without a row gets the defaults (all on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    batch_finished = models.BooleanField(_("a batch is finished"), default=True)
+    needs_review = models.BooleanField(_("a video needs review"), default=True)
+    credits_low = models.BooleanField(_("credits are running low"), default=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self) -> str:
+        return f"notifications of {self.user}"
+
+
+class ApiKey(models.Model):
+    """A REST API key of one organization (issue 5, h8). The secret is shown once; only its SHA-256 is stored
+    (the key is 256 random bits, so a fast hash is the right one: nothing to brute-force). `prefix` is the
+    visible start of the key (e.g. ``sv_live_3fK9a2Qx``), enough to recognise a key in a list."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=32)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.organization})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from .models import Membership, Organization
+from .models import Invitation, Membership, Organization
 
 
 def organizations_for_user(user: AbstractBaseUser):
@@ -9,3 +11,19 @@ def organizations_for_user(user: AbstractBaseUser):
 
 def membership_for(user: AbstractBaseUser, organization: Organization) -> Membership | None:
     return Membership.objects.filter(user=user, organization=organization).first()
+
+
+def members_of(organization: Organization):
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
+
+
+def get_member(organization: Organization, pk) -> Membership:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+    return get_object_or_404(members_of(organization), pk=pk)
+
+
+def pending_invitations(organization: Organization):
+    return Invitation.objects.filter(organization=organization, accepted_at__isnull=True)

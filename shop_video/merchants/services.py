@@ -1,8 +1,13 @@
+import hashlib
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from .models import Membership, Organization
+from .models import Invitation, Membership, NotificationSettings, Organization
 
 
 @transaction.atomic
@@ -19,3 +24,115 @@ def create_merchant_user(*, email: str, password: str, organization_name: str, o
     user = get_user_model().objects.create_user(username=email, email=email, password=password)
     org = create_organization(name=organization_name, slug=org_slug, owner=user)
     return user, org
+
+
+# --- sign-up, invitations, roles, notification settings -----------------------------------------------------------
+
+ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
+
+
+class MembershipError(Exception):
+    """A team change that is not allowed; `message` is for the merchant."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def role_at_least(role: str | None, wanted: str) -> bool:
+    return role is not None and ROLE_RANK.get(role, -1) >= ROLE_RANK[wanted]
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)[:60] or "shop"
+    slug, n = base, 1
+    while Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def sign_up(*, email: str, password: str, organization_name: str):
+    """A new merchant: the user, their organization and an owner membership, in one transaction."""
+    return create_merchant_user(
+        email=email.strip().lower(),
+        password=password,
+        organization_name=organization_name.strip(),
+        org_slug=unique_slug(organization_name),
+    )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(*, organization: Organization, email: str, role: str, invited_by) -> tuple[Invitation, str]:
+    """An invitation and its one-time token (only the hash is stored; the token goes into the email link)."""
+    if role not in Membership.Role.values:
+        raise MembershipError(_("Choose a role."))
+    email = email.strip().lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise MembershipError(_("%(email)s is already a member of this shop.") % {"email": email})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, token_hash=_hash(token), invited_by=invited_by
+    )
+    return invitation, token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return (
+        Invitation.objects.select_related("organization")
+        .filter(token_hash=_hash(token or ""), accepted_at__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, user) -> Membership:
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None:
+        raise MembershipError(_("This invitation was already used."))
+    membership, _created = Membership.objects.get_or_create(
+        user=user, organization=locked.organization, defaults={"role": locked.role}
+    )
+    locked.accepted_at = timezone.now()
+    locked.accepted_by = user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def change_role(*, membership: Membership, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise MembershipError(_("Choose a role."))
+    owners = Membership.objects.select_for_update().filter(
+        organization_id=membership.organization_id, role=Membership.Role.OWNER
+    )
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER and owners.count() <= 1:
+        raise MembershipError(_("A shop keeps at least one owner."))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership) -> None:
+    owners = Membership.objects.select_for_update().filter(
+        organization_id=membership.organization_id, role=Membership.Role.OWNER
+    )
+    if membership.role == Membership.Role.OWNER and owners.count() <= 1:
+        raise MembershipError(_("A shop keeps at least one owner."))
+    membership.delete()
+
+
+def notification_settings_for(user) -> NotificationSettings:
+    settings_row, _created = NotificationSettings.objects.get_or_create(user=user)
+    return settings_row
+
+
+def update_notification_settings(*, user, batch_finished: bool, needs_review: bool, credits_low: bool):
+    row = notification_settings_for(user)
+    row.batch_finished, row.needs_review, row.credits_low = batch_finished, needs_review, credits_low
+    row.save()
+    return row

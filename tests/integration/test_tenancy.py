@@ -15,7 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
-from generation.models import Batch, Job, Photo, Product
+from generation.models import Batch, Job, Photo, Product, Video
+from shop_video.merchants.models import Membership
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory
 from tests.integration.test_files import make_video
 
@@ -52,7 +53,9 @@ def org_a():
     )
     done = JobFactory(photo=photo, batch=queued.batch, attempt=1)
     video = make_video(done)
+    editor = MembershipFactory(organization=org, role="editor", user__email="alpha-secret-editor@example.com")
     return {
+        "member": editor,
         "org": org,
         "product": product,
         "photo": photo,
@@ -78,6 +81,11 @@ def object_for(name: str, a: dict) -> int:
         "dashboard:job_cancel": a["queued"].pk,
         "dashboard:job_retry": a["failed"].pk,
         "dashboard:video_detail": a["video"].pk,
+        "dashboard:video_approve": a["video"].pk,
+        "dashboard:video_reject": a["video"].pk,
+        "dashboard:video_regenerate": a["video"].pk,
+        "dashboard:member_role": a["member"].pk,
+        "dashboard:member_remove": a["member"].pk,
         "files:photo": a["photo"].pk,
         "files:photo_mask": a["photo"].pk,
         "files:video": a["video"].pk,
@@ -95,6 +103,10 @@ def post_data(name: str, a: dict) -> dict:
         buf = io.BytesIO()
         Image.fromarray(mask, "L").save(buf, "PNG")
         return {"mask": SimpleUploadedFile("mask.png", buf.getvalue(), content_type="image/png")}
+    if name == "dashboard:video_reject":
+        return {"reason": "Too dark"}
+    if name == "dashboard:member_role":
+        return {"role": "viewer"}
     if name == "dashboard:generate":
         return {
             "photos": [str(a["photo"].pk)],
@@ -113,6 +125,8 @@ def snapshot(a: dict) -> tuple:
         Batch.objects.filter(organization=org).count(),
         sorted(Photo.objects.filter(organization=org).values_list("pk", "mask", "mask_source")),
         sorted(Product.objects.filter(organization=org).values_list("pk", "title")),
+        sorted(Video.objects.filter(organization=org).values_list("pk", "review", "review_note")),
+        sorted(Membership.objects.filter(organization=org).values_list("pk", "role")),
     )
 
 
@@ -149,7 +163,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 15
+    assert checked == 20
     assert snapshot(org_a) == before
 
 
@@ -205,20 +219,34 @@ def test_generating_with_another_organizations_photo_on_an_own_product_fails(cli
 
 def test_owner_reaches_every_page(client, org_a):
     """The same URLs work for organization A's own user: the 404s above are tenancy, not broken routes."""
-    owner = org_a["org"].memberships.get().user
+    owner = org_a["org"].memberships.get(role="owner").user
     client.force_login(owner)
     for name, takes_id in url_names().items():
         if not takes_id:
             continue
         url = reverse(name, args=[object_for(name, org_a)])
-        if name in {"dashboard:generate", "dashboard:photo_mask_upload"} or name.endswith(("_cancel", "_retry")):
+        actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "member_role", "member_remove")
+        if name in {"dashboard:generate", "dashboard:photo_mask_upload"} or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name
+
+
+# Pages for people who are not logged in (yet): sign-up, password reset, invitation links.
+PUBLIC = {
+    "dashboard:signup",
+    "dashboard:password_reset",
+    "dashboard:password_reset_done",
+    "dashboard:password_reset_confirm",
+    "dashboard:password_reset_complete",
+    "dashboard:accept_invitation",
+}
 
 
 def test_anonymous_is_redirected_to_login_everywhere(client, org_a):
     login = reverse("login")
     for name, takes_id in url_names().items():
+        if name in PUBLIC:
+            continue
         url = reverse(name, args=[object_for(name, org_a)]) if takes_id else reverse(name)
         for response in (client.get(url), client.post(url, {})):
             assert response.status_code == 302, name

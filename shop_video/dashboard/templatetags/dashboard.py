@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..forms import market_name, scene_name
+from ..forms import look_name, market_name, scene_name
 
 register = template.Library()
 
@@ -25,6 +25,7 @@ STAGE_NAMES = {
 
 register.filter("market_name", market_name)
 register.filter("scene_name", scene_name)
+register.filter("look_name", look_name)
 
 
 @register.filter

@@ -1,0 +1,53 @@
+"""Reads the dashboard needs beyond generation.selectors; always scoped to the request's organization."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from generation import selectors
+from generation.models import Job, Video
+from shop_video.merchants.models import Organization
+
+
+def gallery(organization: Organization, *, product=None, market="", scene="", review="") -> QuerySet[Video]:
+    videos = selectors.videos_for(organization).select_related("job__look", "job__batch")
+    if product:
+        videos = videos.filter(job__photo__product_id=product)
+    if market:
+        videos = videos.filter(job__market__slug=market)
+    if scene:
+        videos = videos.filter(job__scene__slug=scene)
+    if review:
+        videos = videos.filter(review=review)
+    return videos
+
+
+def review_queue(organization: Organization) -> QuerySet[Video]:
+    return gallery(organization, review=Video.Review.NEEDS_REVIEW).order_by("created_at", "id")
+
+
+def videos_by_ids(organization: Organization, ids: Iterable) -> list[Video]:
+    """The organization's videos with these ids, in the given order; any other id is a 404 (as on every page)."""
+    try:
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+    except (TypeError, ValueError):
+        raise Http404("not found") from None
+    found = {v.pk: v for v in selectors.videos_for(organization).filter(pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise Http404("not found")
+    return [found[pk] for pk in wanted]
+
+
+def queue_positions(organization: Organization, jobs: Iterable[Job]) -> dict[int, int]:
+    """1-based place of each queued job in its organization's line of queued jobs (oldest first).
+
+    Dispatch is fair between organizations, so the organization's own line decides when its jobs run.
+    """
+    wanted = {j.pk for j in jobs if j.state == Job.State.QUEUED}
+    if not wanted:
+        return {}
+    line = selectors.jobs_for(organization).filter(state=Job.State.QUEUED).order_by("queued_at", "pk")
+    return {pk: place for place, pk in enumerate(line.values_list("pk", flat=True), start=1) if pk in wanted}
