@@ -454,6 +454,10 @@ def _market(market: MarketPresetData | str) -> MarketPresetData:
     return MARKETS_BY_SLUG[market] if isinstance(market, str) else market
 
 
+# The zero digit of the CLDR numbering systems our markets may use (Unicode keeps each system's digits in order).
+_DIGIT_ZERO = {"arab": 0x0660, "arabext": 0x06F0, "thai": 0x0E50, "deva": 0x0966, "beng": 0x09E6}
+
+
 def format_price(
     amount: Decimal | float | int | str,
     market: MarketPresetData | str,
@@ -466,12 +470,11 @@ def format_price(
     RTL prices are kept: the caption renderer lays the line out with them.
     """
     m = _market(market)
-    return format_currency(
-        Decimal(str(amount)),
-        currency or m.currency,
-        locale=m.locale,
-        numbering_system=numbering_system or m.numbering_system,
-    )
+    system = numbering_system or m.numbering_system
+    text = format_currency(Decimal(str(amount)), currency or m.currency, locale=m.locale, numbering_system=system)
+    # Babel switches the symbols (٫ ٬) for a numbering system but leaves the digits Latin; map those too.
+    zero = _DIGIT_ZERO.get(system)
+    return text.translate({ord("0") + i: zero + i for i in range(10)}) if zero else text
 
 
 def currency_decimals(currency: str) -> int:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import regex
+from babel.numbers import is_currency
 from PIL import Image, ImageDraw, ImageFont, features
 
 from generation.presets import MarketPresetData, format_price
@@ -112,10 +113,9 @@ def caption_content(
             raise BadInputError(f"price {price!r} is not a number", "bad_price") from exc
         if not amount.is_finite() or amount < 0:
             raise BadInputError(f"price {price!r} must be a non-negative number", "bad_price")
-        try:
-            price_text = format_price(amount, market, currency)
-        except Exception as exc:  # Babel raises UnknownCurrencyError and friends for a bad currency code
-            raise BadInputError(f"unknown currency {currency!r}", "bad_currency") from exc
+        if currency is not None and not is_currency(currency.upper()):
+            raise BadInputError(f"unknown currency {currency!r}", "bad_currency")
+        price_text = format_price(amount, market, currency.upper() if currency else None)
     return CaptionContent(
         title=localized_title(title, localized_titles, market.caption_language),
         price=price_text,

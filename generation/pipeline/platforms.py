@@ -16,6 +16,7 @@ Captions keep out of these zones; the product may sit behind them (it is not tex
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +37,12 @@ class UIZones:
 
     def safe_rect(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The frame area free of the platform's interface: x0, y0, x1, y1 (end exclusive), in pixels."""
+        # Rounded inwards, so the safe area never reaches a pixel of a zone.
         return (
-            round(self.left * width),
-            round(self.top * height),
-            width - round(self.right * width),
-            height - round(self.bottom * height),
+            math.ceil(self.left * width),
+            math.ceil(self.top * height),
+            width - math.ceil(self.right * width),
+            height - math.ceil(self.bottom * height),
         )
 
 
