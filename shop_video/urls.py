@@ -25,3 +25,6 @@ urlpatterns = [
     path("", include("shop_video.ops.urls")),
     path("", include("shop_video.dashboard.urls")),
 ]
+
+# --- Webhooks dashboard pages (h9) -----------------------------------------------------------------------------
+urlpatterns += [path("webhooks/", include("shop_video.webhooks.urls"))]
