@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class GenerationConfig(AppConfig):
     name = "generation"
     verbose_name = _("Generation")
+
+    def ready(self) -> None:
+        # Catalogue import (h13): its Celery task module, and the check that refuses the test-only fetch allowlist.
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        from generation import tasks_import  # noqa: F401
+        from generation.imports import checks  # noqa: F401
+
+        if getattr(settings, "SHOPVIDEO_FETCH_ALLOWLIST", None) and not settings.DEBUG:
+            raise ImproperlyConfigured("SHOPVIDEO_FETCH_ALLOWLIST is for tests only; it must not be set in production.")

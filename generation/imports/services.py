@@ -1,0 +1,626 @@
+"""Catalogue import services: stage (parse + validate, streaming) → fetch images (worker) → report → confirm
+into ONE Batch. Idempotent: the same file (CSV + zip, by SHA-256) is the same import, and products are upserted
+by SKU, photos by checksum, so a re-upload duplicates neither products nor jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import pricing
+from generation import services as gen_services
+from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
+from generation.models import Batch, CatalogImport, CatalogImportRow, MarketPreset, Photo, Product, Scene
+from generation.pipeline.errors import BadInputError
+from generation.presets import MARKETS_BY_SLUG
+
+from . import fetch, formats, reader, zipimages
+from .validate import Context, issue_dict, validate_row
+
+if TYPE_CHECKING:
+    from shop_video.merchants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 500
+Row = CatalogImportRow
+
+
+class ImportInvalid(BadInputError):
+    """The upload or its options cannot be used: `.fields` = {field: [messages]}; nothing was stored."""
+
+    code = "invalid_import"
+
+    def __init__(self, message: str, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message, code)
+        self.fields = fields or {}
+
+
+class ImportNotConfirmable(BadInputError):
+    code = "import_not_ready"
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "SHOPVIDEO_IMPORT_MAX_ROWS", 100_000))
+
+
+# --- options ------------------------------------------------------------------------------------------------------
+
+
+def clean_options(raw: dict | None) -> dict:
+    """Defaults for rows that name no markets/scenes/formats, plus resolution and engine; raises ImportInvalid."""
+    raw = raw or {}
+    fields: dict[str, list[str]] = {}
+
+    def as_list(value) -> list[str]:
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return formats.split_list(value)
+        return [str(v).strip() for v in value if str(v).strip()]
+
+    markets = [m.lower() for m in as_list(raw.get("markets"))]
+    known = set(MarketPreset.objects.filter(slug__in=markets).values_list("slug", flat=True))
+    for m in markets:
+        if m not in known or m not in MARKETS_BY_SLUG:
+            fields.setdefault("markets", []).append(_("Unknown market %(slug)s.") % {"slug": m})
+    scenes = [s.lower() for s in as_list(raw.get("scenes"))]
+    known_scenes = set(Scene.objects.filter(slug__in=scenes).values_list("slug", flat=True))
+    for s in scenes:
+        if s not in known_scenes:
+            fields.setdefault("scenes", []).append(_("Unknown scene %(slug)s.") % {"slug": s})
+    aspects = as_list(raw.get("aspect_ratios"))
+    for a in aspects:
+        if a not in ASPECT_RATIOS:
+            fields.setdefault("aspect_ratios", []).append(
+                _("Unknown aspect ratio %(aspect)s; choose from %(choices)s.")
+                % {"aspect": a, "choices": ", ".join(ASPECT_RATIOS)}
+            )
+    seconds: list[int] = []
+    for s in as_list(raw.get("seconds")):
+        try:
+            value = int(s)
+        except ValueError:
+            value = -1
+        if not MIN_SECONDS <= value <= MAX_SECONDS:
+            fields.setdefault("seconds", []).append(
+                _("Durations must be whole seconds from %(min)d to %(max)d.") % {"min": MIN_SECONDS, "max": MAX_SECONDS}
+            )
+            break
+        seconds.append(value)
+    resolution = str(raw.get("resolution") or "480p")
+    if resolution not in RESOLUTIONS:
+        fields.setdefault("resolution", []).append(_("Unknown resolution %(value)s.") % {"value": resolution})
+    engine = str(raw.get("engine") or getattr(settings, "SHOPVIDEO_DEFAULT_ENGINE", "compositor"))
+    if engine not in ENGINES:
+        fields.setdefault("engine", []).append(_("Unknown engine %(value)s.") % {"value": engine})
+    if fields:
+        raise ImportInvalid(_("The import options are not valid."), fields=fields)
+    return {
+        "markets": list(dict.fromkeys(markets)),
+        "scenes": list(dict.fromkeys(scenes)),
+        "aspect_ratios": list(dict.fromkeys(aspects)),
+        "seconds": list(dict.fromkeys(seconds)),
+        "resolution": resolution,
+        "engine": engine,
+    }
+
+
+# --- stage: upload, parse, validate -------------------------------------------------------------------------------
+
+
+def _chunks(upload) -> Iterator[bytes]:
+    if isinstance(upload, bytes | bytearray):
+        yield bytes(upload)
+        return
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if hasattr(upload, "chunks"):
+        yield from upload.chunks()
+    else:
+        while chunk := upload.read(1024 * 1024):
+            yield chunk
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+
+
+def file_checksum(csv_upload, zip_upload=None) -> str:
+    digest = hashlib.sha256()
+    for chunk in _chunks(csv_upload):
+        digest.update(chunk)
+    if zip_upload is not None:
+        inner = hashlib.sha256()
+        for chunk in _chunks(zip_upload):
+            inner.update(chunk)
+        digest.update(b"\x00zip\x00" + inner.digest())
+    return digest.hexdigest()
+
+
+def _as_file(upload, name: str):
+    if isinstance(upload, bytes | bytearray):
+        return ContentFile(bytes(upload), name=name)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    return upload
+
+
+def stage_import(
+    *,
+    organization: Organization,
+    csv_upload,
+    filename: str = "catalogue.csv",
+    zip_upload=None,
+    options: dict | None = None,
+    user=None,
+) -> CatalogImport:
+    """Store the upload and validate every row (streaming); images are checked by a worker after commit.
+
+    The same file (and zip) uploaded again returns the existing import: nothing is parsed, staged or queued twice.
+    """
+    cleaned = clean_options(options)
+    checksum = file_checksum(csv_upload, zip_upload)
+    existing = CatalogImport.objects.filter(organization=organization, checksum=checksum).first()
+    if existing is not None:
+        return existing
+    imp = CatalogImport(
+        organization=organization,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        original_name=gen_services._clean_filename(filename)[:255],
+        checksum=checksum,
+        options=cleaned,
+        status=CatalogImport.Status.FETCHING,
+    )
+    stored: list[str] = []
+    try:
+        imp.file.save("source.csv", _as_file(csv_upload, "source.csv"), save=False)
+        stored.append(imp.file.name)
+        if zip_upload is not None:
+            imp.images_zip.save("images.zip", _as_file(zip_upload, "images.zip"), save=False)
+            stored.append(imp.images_zip.name)
+        with transaction.atomic():
+            imp.save()
+            _parse(imp)
+            if imp.status == CatalogImport.Status.FETCHING:
+                transaction.on_commit(lambda: enqueue_processing(imp.pk))
+    except IntegrityError:
+        gen_services._delete_files(stored)
+        found = CatalogImport.objects.filter(organization=organization, checksum=checksum).first()
+        if found is None:
+            raise
+        return found  # a concurrent upload of the same file won
+    except BaseException:
+        gen_services._delete_files(stored)
+        raise
+    return imp
+
+
+def enqueue_processing(import_id: int) -> None:
+    from generation import tasks_import
+
+    try:
+        tasks_import.process_catalog_import.apply_async(
+            (import_id,),
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0},
+        )
+    except Exception:  # the broker is down: the page offers to check the images again
+        logger.exception("could not queue catalogue import %s", import_id)
+
+
+def _fail(imp: CatalogImport, code: str, row: int = 0, column: str = "", **params) -> None:
+    imp.file_issues = [*imp.file_issues, issue_dict(row, column, code, **params)]
+    imp.status = CatalogImport.Status.FAILED
+
+
+def _parse(imp: CatalogImport) -> None:
+    """Pass 1 streams the CSV into rows (merging multi-line products); pass 2 validates the stored rows in order."""
+    ctx = _context(imp)
+    if imp.status == CatalogImport.Status.FAILED:
+        imp.save()
+        return
+    with imp.file.open("rb") as fh:
+        try:
+            _store_drafts(imp, fh)
+        except reader.CsvFileError as exc:
+            _fail(imp, exc.code, exc.row, **exc.params)
+        except _TooManyRows:
+            _fail(imp, "too_many_rows", max=max_rows())
+    if imp.status == CatalogImport.Status.FAILED:
+        imp.rows.all().delete()  # nothing half-made: a broken file leaves only its report
+        imp.rows_total = imp.rows_valid = imp.rows_invalid = 0
+        imp.save()
+        return
+    ctx.fmt = imp.format
+    _validate_rows(imp, ctx)
+    if imp.rows_total == imp.rows_invalid:
+        _fail(imp, "no_valid_rows")
+    imp.save()
+
+
+def _context(imp: CatalogImport) -> Context:
+    ctx = Context(
+        fmt="",
+        markets={m for m in MarketPreset.objects.values_list("slug", flat=True) if m in MARKETS_BY_SLUG},
+        scenes=set(Scene.objects.values_list("slug", flat=True)),
+        options=imp.options,
+    )
+    if imp.images_zip:
+        try:
+            with imp.images_zip.open("rb") as fh:
+                index = zipimages.inspect_zip(fh)
+        except zipimages.ZipRefused as exc:
+            _fail(imp, exc.code, 0, "zip", **exc.params)
+            return ctx
+        ctx.zip_names = index.names
+        for name in index.unsafe[:50]:
+            imp.file_issues = [*imp.file_issues, issue_dict(0, "zip", "zip_unsafe_name", name=name)]
+    return ctx
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+def _draft_data(d: formats.Draft) -> dict:
+    return {
+        "titles": d.titles,
+        "lists": d.lists,
+        "images": [i.as_dict() for i in d.images],
+        "texts": [list(t) for t in d.texts if t[2]],
+        "orphan": bool(d.extends or (not d.group_key and d.issues and d.issues[0].code == "missing_handle")),
+    }
+
+
+def _to_row(imp: CatalogImport, position: int, d: formats.Draft) -> Row:
+    return Row(
+        catalog_import=imp,
+        position=position,
+        line=d.line,
+        group_key=d.group_key[:300],
+        sku=d.sku[:300],
+        title=d.title[:500],
+        category=d.category[:20],
+        price=d.price[:40],
+        data=_draft_data(d),
+        issues=[i.as_dict() for i in d.issues],
+    )
+
+
+def _store_drafts(imp: CatalogImport, fh) -> None:
+    records = reader.iter_records(fh)
+    try:
+        _row, header = next(records)
+    except StopIteration:
+        raise reader.CsvFileError("empty_file", 0) from None
+    fmt = formats.detect(header)
+    if fmt is None:
+        raise reader.CsvFileError("unknown_format", 1)
+    imp.format = fmt
+    present = {h.strip().lower() for h in header}
+    for options in formats.required_columns(fmt):
+        if not any(o.lower() in present for o in options):
+            raise reader.CsvFileError("missing_column", 1, column=" / ".join(options))
+
+    limit = max_rows()
+
+    def counted() -> Iterator[tuple[int, list[str]]]:
+        for row, cells in records:
+            if row - 1 > limit:
+                raise _TooManyRows
+            imp.lines_total = row - 1
+            yield row, cells
+
+    keys: dict[str, int] = {}  # group key → position of its product
+    buffer: dict[int, formats.Draft] = {}  # drafts not yet written, by position
+    position = 0
+
+    def flush() -> None:
+        Row.objects.bulk_create([_to_row(imp, pos, d) for pos, d in sorted(buffer.items())], batch_size=CHUNK_ROWS)
+        buffer.clear()
+
+    for draft in formats.ADAPTERS[fmt](header, counted()):
+        target = keys.get(draft.group_key) if draft.group_key else None
+        if target is not None:
+            if target in buffer:
+                buffer[target].merge(draft)
+            else:  # a product already written (lines of one product far apart in the file)
+                _merge_stored(imp, target, draft)
+            continue
+        if draft.extends:  # a variation whose parent did not come before it
+            draft.issues.append(formats.Issue(draft.line, "Parent", "unknown_parent", {"parent": draft.group_key}))
+            draft.group_key = ""
+        position += 1
+        if draft.group_key:
+            keys[draft.group_key] = position
+            if draft.lists.get("alias"):
+                keys.setdefault(draft.lists["alias"], position)
+        buffer[position] = draft
+        if len(buffer) >= CHUNK_ROWS:
+            flush()
+    flush()
+    imp.rows_total = position
+
+
+def _merge_stored(imp: CatalogImport, position: int, draft: formats.Draft) -> None:
+    row = Row.objects.get(catalog_import=imp, position=position)
+    images = row.data.get("images", [])
+    for img in draft.images:
+        if all(i["value"] != img.value for i in images):
+            images.append(img.as_dict())
+    row.data["texts"] = row.data.get("texts", []) + [list(t) for t in draft.texts if t[2]]
+    row.issues = row.issues + [i.as_dict() for i in draft.issues]
+    row.save(update_fields=["data", "issues"])
+
+
+def _validate_rows(imp: CatalogImport, ctx: Context) -> None:
+    invalid = 0
+    pending: list[Row] = []
+
+    def save() -> None:
+        Row.objects.bulk_update(pending, ["issues", "data", "category", "status"], batch_size=CHUNK_ROWS)
+        pending.clear()
+
+    for row in imp.rows.order_by("position").iterator(chunk_size=CHUNK_ROWS):
+        issues = row.issues if row.data.get("orphan") else validate_row(row, ctx)
+        row.data.pop("texts", None)  # only needed for the formula check
+        row.status = Row.Status.INVALID if issues else Row.Status.PENDING
+        invalid += bool(issues)
+        pending.append(row)
+        if len(pending) >= CHUNK_ROWS:
+            save()
+    save()
+    imp.rows_invalid = invalid
+    imp.rows_valid = 0
+
+
+# --- images: fetched and checked by a worker ----------------------------------------------------------------------
+
+
+@dataclass
+class _ImageFailure(Exception):
+    code: str
+    params: dict
+
+
+def process_import(import_id: int) -> CatalogImport | None:
+    """Fetch (or unzip) and check every image of the import's pending rows; resumable and safe to run twice:
+    a row is written only while still pending, and the import turns READY when none is left."""
+    imp = CatalogImport.objects.filter(pk=import_id).first()
+    if imp is None or imp.status != CatalogImport.Status.FETCHING:
+        return imp
+    zip_fh = imp.images_zip.open("rb") if imp.images_zip else None
+    try:
+        while True:
+            batch = list(imp.rows.filter(status=Row.Status.PENDING).order_by("position")[:50])
+            if not batch:
+                break
+            for row in batch:
+                _process_row(imp, row, zip_fh)
+    finally:
+        if zip_fh is not None:
+            zip_fh.close()
+    return finish_processing(imp.pk)
+
+
+def finish_processing(import_id: int) -> CatalogImport:
+    with transaction.atomic():
+        imp = CatalogImport.objects.select_for_update().get(pk=import_id)
+        if imp.status != CatalogImport.Status.FETCHING or imp.rows.filter(status=Row.Status.PENDING).exists():
+            return imp
+        imp.rows_valid = imp.rows.filter(status=Row.Status.VALID).count()
+        imp.rows_invalid = imp.rows.filter(status=Row.Status.INVALID).count()
+        imp.status = CatalogImport.Status.READY if imp.rows_valid else CatalogImport.Status.FAILED
+        if not imp.rows_valid:
+            imp.file_issues = [*imp.file_issues, issue_dict(0, "", "no_valid_rows")]
+        imp.save()
+    return imp
+
+
+def _image_bytes(img: dict, zip_fh) -> bytes:
+    if img["kind"] == "url":
+        try:
+            return fetch.fetch_image(img["value"]).data
+        except fetch.FetchError as exc:
+            raise _ImageFailure(exc.code, exc.params) from exc
+    name = zipimages.safe_member_name(img["value"])
+    try:
+        return zipimages.read_member(zip_fh, name)
+    except zipimages.MemberTooLarge as exc:
+        mb = zipimages.max_image_bytes() // (1024 * 1024)
+        raise _ImageFailure("image_too_large_bytes", {"max_mb": mb}) from exc
+    except (KeyError, OSError, ValueError, EOFError) as exc:  # a damaged member (CRC) reads as not found/broken
+        raise _ImageFailure("fetch_failed", {}) from exc
+
+
+def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
+    issues: list[dict] = []
+    staged: list[dict] = []
+    stored: list[str] = []
+    prefix = f"orgs/{imp.organization_id}/imports/{imp.checksum[:16]}/rows/{row.position}"
+    try:
+        for n, img in enumerate(row.data.get("images", [])):
+            try:
+                data = _image_bytes(img, zip_fh)
+                prepared = gen_services._prepare_photo(data, img["value"].rsplit("/", 1)[-1] or "photo")
+            except _ImageFailure as exc:
+                issues.append(issue_dict(img["row"], img["column"], exc.code, **exc.params))
+                continue
+            except gen_services.PhotoRejected as exc:
+                issues.append(issue_dict(img["row"], img["column"], exc.code, message=exc.message))
+                continue
+            photo_name = default_storage.save(f"{prefix}/{n}-photo.{prepared.ext}", ContentFile(prepared.data))
+            stored.append(photo_name)
+            mask_name = default_storage.save(f"{prefix}/{n}-mask.png", ContentFile(prepared.mask_png))
+            stored.append(mask_name)
+            staged.append(
+                {
+                    "file": photo_name,
+                    "mask": mask_name,
+                    "checksum": prepared.checksum,
+                    "width": prepared.width,
+                    "height": prepared.height,
+                    "mask_source": prepared.mask_source,
+                    "original_name": prepared.filename,
+                }
+            )
+        status = Row.Status.INVALID if issues else Row.Status.VALID
+        if issues:  # all or nothing per product: a product with a bad image is not imported
+            gen_services._delete_files(stored)
+            stored, staged = [], []
+        won = Row.objects.filter(pk=row.pk, status=Row.Status.PENDING).update(
+            status=status, issues=row.issues + issues, photos=staged
+        )
+        if not won:  # another delivery of the task finished this row first
+            gen_services._delete_files(stored)
+    except BaseException:
+        gen_services._delete_files(stored)
+        raise
+
+
+# --- estimate and confirm -----------------------------------------------------------------------------------------
+
+
+def _matrix_key(row_data: dict) -> tuple:
+    m = row_data.get("matrix") or {}
+    return tuple(tuple(m.get(k) or ()) for k in ("markets", "scenes", "aspect_ratios", "seconds"))
+
+
+def _matrix(imp: CatalogImport, key: tuple) -> gen_services.VariantMatrix:
+    markets, scenes, aspects, seconds = key
+    return gen_services.VariantMatrix(
+        markets=list(markets),
+        scenes=list(scenes),
+        aspect_ratios=list(aspects),
+        seconds=list(seconds),
+        resolution=imp.options.get("resolution", "480p"),
+        engine=imp.options.get("engine", "compositor"),
+    )
+
+
+def estimate_import(catalog_import: CatalogImport) -> pricing.Estimate:
+    """Credits and videos the valid rows would make, priced like submit_batch prices them."""
+    counts: dict[tuple, int] = {}
+    valid = catalog_import.rows.filter(status=Row.Status.VALID).values_list("data", "photos")
+    for data, photos in valid.iterator(chunk_size=CHUNK_ROWS):
+        key = _matrix_key(data)
+        counts[key] = counts.get(key, 0) + len(photos)
+    variants: list[tuple[str, str, float]] = []
+    for key, photo_count in counts.items():
+        expanded = gen_services._expand(
+            organization=catalog_import.organization, matrix=_matrix(catalog_import, key), photo_count=photo_count
+        )
+        variants += [(v.engine, v.resolution, v.seconds) for v in expanded] * photo_count
+    return pricing.estimate(variants)
+
+
+def confirm_import(*, catalog_import: CatalogImport, user=None) -> Batch:
+    """One transaction: upsert the valid rows' products (by SKU) and photos (by checksum), then ONE Batch through
+    submit_batch. Confirming twice returns the same batch; a refusal (credits, limits) leaves nothing behind."""
+    with transaction.atomic():
+        imp = CatalogImport.objects.select_for_update().get(
+            pk=catalog_import.pk, organization_id=catalog_import.organization_id
+        )
+        if imp.status == CatalogImport.Status.CONFIRMED and imp.batch_id:
+            return imp.batch
+        if imp.status != CatalogImport.Status.READY:
+            raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
+        groups: dict[tuple, list[Photo]] = {}
+        rows = imp.rows.filter(status=Row.Status.VALID).order_by("position")
+        chunk: list[Row] = []
+        for row in rows.iterator(chunk_size=CHUNK_ROWS):
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                _upsert_chunk(imp, chunk, groups)
+                chunk = []
+        _upsert_chunk(imp, chunk, groups)
+        try:
+            batch = gen_services.submit_batch(
+                organization=imp.organization,
+                user=user,
+                photos=[],
+                matrix=None,
+                source=Batch.Source.CSV,
+                name=_("CSV import: %(name)s") % {"name": imp.original_name or imp.pk},
+                groups=[(photos, _matrix(imp, key)) for key, photos in groups.items()],
+            )
+        except BadInputError as exc:
+            transaction.set_rollback(True)
+            raise ImportNotConfirmable(exc.message, exc.code) from exc
+        imp.batch = batch
+        imp.status = CatalogImport.Status.CONFIRMED
+        imp.confirmed_at = timezone.now()
+        imp.save(update_fields=["batch", "status", "confirmed_at", "updated_at"])
+    return batch
+
+
+def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[Photo]]) -> None:
+    if not rows:
+        return
+    org_id = imp.organization_id
+    products = {p.sku: p for p in Product.objects.filter(organization_id=org_id, sku__in=[r.sku for r in rows])}
+    new = [
+        Product(organization_id=org_id, sku=r.sku, title=r.title, category=r.category or "other")
+        for r in rows
+        if r.sku not in products
+    ]
+    for p in Product.objects.bulk_create(new):
+        products[p.sku] = p
+    changed = []
+    for r in rows:
+        p = products[r.sku]
+        if (p.title, p.category) != (r.title, r.category or p.category):
+            p.title, p.category = r.title, r.category or p.category
+            changed.append(p)
+    if changed:
+        Product.objects.bulk_update(changed, ["title", "category", "updated_at"])
+    product_ids = [products[r.sku].pk for r in rows]
+    existing = {
+        (ph.product_id, ph.checksum): ph
+        for ph in Photo.objects.filter(organization_id=org_id, product_id__in=product_ids)
+    }
+    for r in rows:
+        product = products[r.sku]
+        r.product = product
+        photos = []
+        for staged in r.photos:
+            photo = existing.get((product.pk, staged["checksum"]))
+            if photo is None:
+                photo = Photo(
+                    organization_id=org_id,
+                    product=product,
+                    original_name=staged["original_name"][:255],
+                    width=staged["width"],
+                    height=staged["height"],
+                    checksum=staged["checksum"],
+                    mask_source=staged["mask_source"],
+                )
+                photo.file.name = staged["file"]  # the staged file becomes the photo's file; no copy
+                photo.mask.name = staged["mask"]
+                photo.save()
+                existing[(product.pk, staged["checksum"])] = photo
+            photos.append(photo)
+        groups.setdefault(_matrix_key(r.data), []).extend(photos)
+    Row.objects.bulk_update(rows, ["product"])
+
+
+def discard_import(*, catalog_import: CatalogImport) -> None:
+    """Delete an import that was not confirmed, with its staged files (a confirmed one is kept: its photos use
+    the staged files)."""
+    if catalog_import.status == CatalogImport.Status.CONFIRMED:
+        raise ImportNotConfirmable(_("A confirmed import cannot be discarded."), "import_confirmed")
+    names = [catalog_import.file.name, catalog_import.images_zip.name]
+    for photos in catalog_import.rows.values_list("photos", flat=True).iterator(chunk_size=CHUNK_ROWS):
+        names += [n for p in photos for n in (p.get("file"), p.get("mask"))]
+    catalog_import.delete()
+    transaction.on_commit(lambda: gen_services._delete_files(n for n in names if n))
