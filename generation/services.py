@@ -47,6 +47,7 @@ from generation.pipeline import cutout, ingest
 from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
 from generation.pipeline.spec import VariantSpec
 from generation.presets import MARKETS_BY_SLUG, PLATFORM_ASPECTS, LookPreset
+from shop_video.ops.context import job_log_context, set_job_log_fields
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -984,11 +985,19 @@ def claim_job(*, job_id: int, worker_name: str = "") -> int | None:
 def execute_job(*, job_id: int, worker_name: str = "") -> None:
     """Claim the job (a duplicate delivery finds nothing to claim), render it outside any transaction with a
     fenced progress callback, and commit the result exactly once."""
+    # Every log line of the job carries its id, organization and attempt (shop_video.ops, JSON logs).
+    with job_log_context(job_id=job_id):
+        _execute_job(job_id=job_id, worker_name=worker_name)
+
+
+def _execute_job(*, job_id: int, worker_name: str) -> None:
     attempt = claim_job(job_id=job_id, worker_name=worker_name)
     if attempt is None:
         logger.info("job %s: nothing to claim (already running, finished or canceled)", job_id)
         return
     job = Job.objects.select_related("photo__product", "market", "scene", "look").get(pk=job_id)
+    set_job_log_fields(organization_id=job.organization_id, attempt=attempt)
+    logger.info("job %s attempt %s claimed by %s", job_id, attempt, worker_name or default_worker_name())
     work_dir = _work_dir(job_id, attempt)
     try:
         with ProgressReporter(job_id, attempt) as reporter:
@@ -1017,7 +1026,8 @@ def execute_job(*, job_id: int, worker_name: str = "") -> None:
                 else:
                     _requeue(job_id, attempt, "internal_error", message)
                 return
-        commit_result(job, attempt, result)
+        if commit_result(job, attempt, result):
+            logger.info("job %s attempt %s committed its video", job_id, attempt)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
         with contextlib.suppress(OSError):

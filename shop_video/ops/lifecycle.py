@@ -1,0 +1,173 @@
+"""Data lifecycle: deleting an organization or a product removes its media from storage (local disk or S3, through
+the storage API) and its rows, in a background task, with audit entries; old videos expire after the retention.
+
+Order matters: active jobs are canceled first (a worker still rendering then fails its fence and removes its own
+uploads), then files are deleted, then rows. A photo file is keyed by its checksum, so one stored file may back
+several photos of the organization: it is deleted only when no remaining photo uses it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Job, Photo, Product, Video
+from shop_video.merchants.models import Organization
+
+from . import audit
+
+logger = logging.getLogger(__name__)
+
+
+def _delete_names(names: Iterable[str]) -> int:
+    deleted = 0
+    for name in sorted({n for n in names if n}):
+        try:
+            default_storage.delete(name)
+            deleted += 1
+        except Exception:
+            logger.exception("could not delete %s from storage", name)
+    return deleted
+
+
+def _delete_tree(prefix: str) -> int:
+    """Every file under a prefix (what a crashed attempt may have left behind)."""
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError, OSError):
+        return 0
+    count = _delete_names(f"{prefix}/{f}" for f in files)
+    for d in dirs:
+        count += _delete_tree(f"{prefix}/{d}")
+    local = getattr(default_storage, "location", None)
+    if local:  # FileSystemStorage leaves empty folders behind
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.join(local, prefix))
+    return count
+
+
+def _cancel_active(jobs) -> None:
+    from generation import services
+
+    for job in jobs.filter(state__in=Job.ACTIVE_STATES):
+        services.cancel_job(job=job)
+
+
+def _video_names(videos) -> list[str]:
+    names: list[str] = []
+    for file, poster, preview in videos.values_list("file", "poster", "preview"):
+        names += [file, poster, preview]
+    return names
+
+
+def request_product_deletion(*, product: Product, actor=None, request=None) -> None:
+    """Audit now; files and rows go in the background once this transaction commits."""
+    from . import tasks
+
+    with transaction.atomic():
+        audit.record(
+            audit.PRODUCT_DELETION_REQUESTED,
+            actor=actor,
+            organization=product.organization,
+            target=product,
+            request=request,
+            metadata={"title": product.title},
+        )
+        transaction.on_commit(lambda: tasks.purge_product.delay(product.pk))
+
+
+def request_organization_deletion(*, organization: Organization, actor=None, request=None) -> None:
+    from . import tasks
+
+    with transaction.atomic():
+        audit.record(
+            audit.ORGANIZATION_DELETION_REQUESTED,
+            actor=actor,
+            organization=organization,
+            target=organization,
+            request=request,
+            metadata={"name": organization.name},
+        )
+        transaction.on_commit(lambda: tasks.purge_organization.delay(organization.pk))
+
+
+def purge_product(product_id: int) -> int:
+    """Delete a product's videos, photos, masks and rows. Returns the number of files deleted."""
+    product = Product.objects.filter(pk=product_id).select_related("organization").first()
+    if product is None:
+        return 0
+    jobs = Job.objects.filter(photo__product=product)
+    _cancel_active(jobs)
+    files = _delete_names(_video_names(Video.objects.filter(job__in=jobs)))
+    for job in jobs.values("id", "organization_id"):
+        files += _delete_tree(f"orgs/{job['organization_id']}/videos/job-{job['id']}")
+    photos = list(Photo.objects.filter(product=product).values_list("file", "mask"))
+    org, title = product.organization, product.title
+    with transaction.atomic():
+        product.delete()  # cascades to photos, jobs, videos
+        still_used = set(Photo.objects.filter(organization=org).values_list("file", flat=True)) | set(
+            Photo.objects.filter(organization=org).values_list("mask", flat=True)
+        )
+        audit.record(
+            audit.PRODUCT_DELETED,
+            organization=org,
+            target=f"generation.product:{product_id}",
+            metadata={"title": title},
+        )
+    files += _delete_names(name for pair in photos for name in pair if name not in still_used)
+    logger.info("product %s purged: %s files deleted", product_id, files)
+    return files
+
+
+def purge_organization(organization_id: int) -> int:
+    """Delete everything of an organization: every file under its storage prefix, then its rows."""
+    org = Organization.objects.filter(pk=organization_id).first()
+    if org is None:
+        return 0
+    _cancel_active(Job.objects.filter(organization=org))
+    files = _delete_names(_video_names(Video.objects.filter(organization=org)))
+    for file, mask in Photo.objects.filter(organization=org).values_list("file", "mask"):
+        files += _delete_names([file, mask])
+    files += _delete_tree(f"orgs/{organization_id}")
+    name = org.name
+    with transaction.atomic():
+        audit.record(audit.ORGANIZATION_DELETED, organization=org, target=org, metadata={"name": name, "files": files})
+        org.delete()  # the audit entries stay (SET_NULL) with the organization's name as a label
+    logger.info("organization %s purged: %s files deleted", organization_id, files)
+    return files
+
+
+def purge_old_videos(*, days: int, now=None, dry_run: bool = False) -> int:
+    """Delete videos (files and rows) older than `days`; the job stays, marked `expired`. Returns the count."""
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Video.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    total = 0
+    by_org: dict[int, int] = {}
+    for video in old.iterator():
+        names = [video.file.name, video.poster.name, video.preview.name]
+        with transaction.atomic():
+            deleted, _ = Video.objects.filter(pk=video.pk).delete()
+            Job.objects.filter(pk=video.job_id).update(stage="expired")
+        if deleted:
+            _delete_names(names)
+            total += 1
+            by_org[video.organization_id] = by_org.get(video.organization_id, 0) + 1
+    for org_id, count in by_org.items():
+        audit.record(
+            audit.VIDEOS_PURGED,
+            organization=Organization.objects.filter(pk=org_id).first(),
+            target=f"videos older than {days} days",
+            metadata={"count": count, "days": days},
+        )
+    return total

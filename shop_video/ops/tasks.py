@@ -1,0 +1,17 @@
+"""Background data deletion (thin: the work is in shop_video.ops.lifecycle)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import lifecycle
+
+
+@shared_task(name="ops.purge_product", ignore_result=True, acks_late=True)
+def purge_product(product_id: int) -> int:
+    return lifecycle.purge_product(int(product_id))
+
+
+@shared_task(name="ops.purge_organization", ignore_result=True, acks_late=True)
+def purge_organization(organization_id: int) -> int:
+    return lifecycle.purge_organization(int(organization_id))
