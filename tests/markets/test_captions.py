@@ -71,8 +71,15 @@ def _ink(text: str, language: str, direction: str, size: int = 64) -> np.ndarray
     width = int(captions.text_width(text, language=language, size=size)) + 40
     image = Image.new("L", (width, size * 2), 0)
     captions.draw_line(
-        ImageDraw.Draw(image), text, x=20, y=size // 3, width=width - 40, language=language, direction=direction,
-        size=size, fill=(255,),
+        ImageDraw.Draw(image),
+        text,
+        x=20,
+        y=size // 3,
+        width=width - 40,
+        language=language,
+        direction=direction,
+        size=size,
+        fill=(255,),
     )
     return np.asarray(image) > 96
 

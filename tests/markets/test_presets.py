@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from babel import Locale
 
+from generation.pipeline.platforms import PLATFORMS
 from generation.presets import (
     MARKETS,
     MARKETS_BY_SLUG,
@@ -15,7 +16,6 @@ from generation.presets import (
     market_platform_defaults,
     number_format,
 )
-from generation.pipeline.platforms import PLATFORMS
 
 SLUGS = ("us", "gb", "de", "fr", "es", "it", "nl", "pl", "jp", "kr", "br", "mx", "sa", "ae", "id", "th", "vn")
 
