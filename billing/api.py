@@ -12,7 +12,11 @@ from billing import selectors
 
 def request_organization(request: Request):
     # An API key authenticates as its organization (request.auth); a browser session via the tenancy middleware.
-    org = getattr(request.auth, "organization", None) or getattr(request._request, "organization", None)
+    org = (
+        getattr(request.auth, "organization", None)
+        or getattr(request.user, "organization", None)
+        or getattr(request._request, "organization", None)
+    )
     if org is None:
         raise NotAuthenticated()
     return org

@@ -47,7 +47,8 @@ class InsufficientCredits(BadInputError):
     """The organization cannot afford the submission; nothing was created. The API answers 402."""
 
     code = "insufficient_credits"
-    status_code = 402
+    status_code = 402  # Payment Required; the API's exception handler reads http_status
+    http_status = 402
 
     def __init__(self, *, required: int, available: int):
         self.required = required
