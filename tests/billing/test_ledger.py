@@ -207,3 +207,12 @@ def test_demo_credits_top_up_once():
     from django.conf import settings
 
     assert b == settings.SHOPVIDEO_DEMO_CREDITS
+
+
+def test_seed_demo_grants_demo_credits_once(settings, media):
+    from generation.management.commands.seed_demo import seed_demo
+
+    first = seed_demo()
+    second = seed_demo()
+    assert "demo credits" in first.created and "demo credits" not in second.created
+    assert selectors.credits_for(first.organization).available == settings.SHOPVIDEO_DEMO_CREDITS

@@ -69,6 +69,11 @@ def seed_demo(*, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Demo
             )
             created.append(f"product {sample.title!r}")
         products.append(product)
+    # Billing (h10): the demo runs in free-credits mode; top the demo shop up to the demo grant.
+    from billing.services import grant_demo_credits
+
+    if grant_demo_credits(org) is not None:
+        created.append("demo credits")
     return DemoSeed(organization=org, user=user, products=products, created=created)
 
 
