@@ -54,12 +54,18 @@ def unique_slug(name: str) -> str:
 
 def sign_up(*, email: str, password: str, organization_name: str):
     """A new merchant: the user, their organization and an owner membership, in one transaction."""
-    return create_merchant_user(
-        email=email.strip().lower(),
-        password=password,
-        organization_name=organization_name.strip(),
-        org_slug=unique_slug(organization_name),
-    )
+    with transaction.atomic():
+        user, org = create_merchant_user(
+            email=email.strip().lower(),
+            password=password,
+            organization_name=organization_name.strip(),
+            org_slug=unique_slug(organization_name),
+        )
+        # Billing (h10): a small free grant for a new sign-up (SHOPVIDEO_SIGNUP_CREDITS).
+        from billing.services import grant_signup_credits
+
+        grant_signup_credits(org)
+    return user, org
 
 
 def _hash(token: str) -> str:

@@ -216,3 +216,12 @@ def test_seed_demo_grants_demo_credits_once(settings, media):
     second = seed_demo()
     assert "demo credits" in first.created and "demo credits" not in second.created
     assert selectors.credits_for(first.organization).available == settings.SHOPVIDEO_DEMO_CREDITS
+
+
+def test_a_new_sign_up_gets_the_small_free_grant(settings):
+    from shop_video.merchants.services import sign_up
+
+    settings.SHOPVIDEO_SIGNUP_CREDITS = 30
+    _user, org = sign_up(email="New@Example.com", password="a-long-password-1", organization_name="New Shop")
+    assert totals(org) == (30, 0, 30)
+    assert LedgerEntry.objects.get(organization=org).kind == "grant"
