@@ -15,6 +15,7 @@ class Scene(models.Model):
     style = models.CharField(_("style"), max_length=20, choices=[(s, s) for s in SCENE_STYLES])
     prompt = models.CharField(_("prompt"), max_length=300, blank=True)
     palette = models.JSONField(_("palette"), default=list)
+    review_note = models.TextField(_("review note"), blank=True)
 
     class Meta:
         ordering = ["slug"]
@@ -36,6 +37,10 @@ class MarketPreset(models.Model):
     palettes = models.JSONField(_("palettes per scene style"), default=dict)
     scenes = models.ManyToManyField(Scene, related_name="markets", blank=True)
     review_note = models.TextField(_("review note"), blank=True)
+    cta = models.CharField(_("call to action"), max_length=120, blank=True)
+    numbering_system = models.CharField(
+        _("digits"), max_length=8, default="latn", help_text=_("CLDR numbering system for prices: latn, arab, …")
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -56,6 +61,7 @@ class ModelLook(models.Model):
     slug = models.SlugField(max_length=60)
     name = models.CharField(_("name"), max_length=120)
     descriptors = models.CharField(_("descriptors"), max_length=400)
+    review_note = models.TextField(_("review note"), blank=True)
 
     class Meta:
         ordering = ["market", "slug"]
@@ -87,6 +93,8 @@ class Product(models.Model):
     title = models.CharField(_("title"), max_length=200)
     sku = models.CharField(_("SKU"), max_length=100, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True, help_text=_("ISO 4217, e.g. EUR"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +106,24 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProductLocalization(models.Model):
+    """The merchant's own title (and call to action) for one caption language; captions never machine-translate."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="localizations")
+    language = models.CharField(_("language"), max_length=12, help_text=_("BCP 47, e.g. de, ja, pt-BR"))
+    title = models.CharField(_("title"), max_length=200)
+    cta = models.CharField(_("call to action"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["product", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "language"], name="localization_unique_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.language}"
 
 
 def photo_upload_to(photo: "Photo", filename: str) -> str:
