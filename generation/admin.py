@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
+from .models import Batch, Job, MarketPreset, ModelLook, Photo, Product, ProductLocalization, Scene, Video
 
 
 @admin.register(MarketPreset)
@@ -12,6 +12,7 @@ class MarketPresetAdmin(admin.ModelAdmin):
 admin.site.register(Scene)
 admin.site.register(ModelLook)
 admin.site.register(Product)
+admin.site.register(ProductLocalization)
 admin.site.register(Photo)
 admin.site.register(Batch)
 
