@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account
+from . import views, views_account, views_api_keys
 
 app_name = "dashboard"
 
@@ -39,4 +39,7 @@ urlpatterns = [
     path("team/members/<int:pk>/role/", views_account.member_role, name="member_role"),
     path("team/members/<int:pk>/remove/", views_account.member_remove, name="member_remove"),
     path("invitations/<str:token>/", views_account.accept_invitation, name="accept_invitation"),
+    # REST API keys (issue 5)
+    path("api-keys/", views_api_keys.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),
 ]

@@ -127,7 +127,11 @@ def product_create(request: HttpRequest) -> HttpResponse:
                 _apply_field_errors(form, exc)
             else:
                 messages.success(request, _("Product “%(title)s” created.") % {"title": product.title})
-                return redirect("dashboard:product_detail", pk=product.pk)
+                url = reverse("dashboard:product_detail", args=[product.pk])
+                if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                    # The upload script (progress bar) navigates itself; a followed redirect would eat the message.
+                    return HttpResponse(status=201, headers={"Location": url})
+                return redirect(url)
         status = 400
     else:
         form = ProductForm()

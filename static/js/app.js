@@ -69,12 +69,13 @@
       const bar = document.getElementById("upload-bar");
       const xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
       });
       xhr.addEventListener("load", function () {
-        if (xhr.status < 300 && xhr.responseURL && xhr.responseURL !== form.action) {
-          window.location.assign(xhr.responseURL); // created: follow the redirect to the product
+        if (xhr.status === 201) {
+          window.location.assign(xhr.getResponseHeader("Location")); // created: on to the product
           return;
         }
         // Errors: show the page the server rendered, messages and all.
@@ -231,10 +232,9 @@
           const data = new FormData();
           data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
           data.append("mask", blob, "mask.png");
-          fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
-            // The server answers with a redirect to the product page, which carries the outcome message.
-            window.location.assign(response.url || window.location.href);
-          });
+          // Not following the redirect leaves the outcome message for the reloaded page to show.
+          fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+            .then(function () { window.location.reload(); });
         }, "image/png");
       });
 
