@@ -9,11 +9,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
 SAMPLE_BYTES = 64 * 1024
+_SURROGATE = re.compile("[\udc80-\udcff]")
 DELIMITERS = (",", ";", "\t")
 
 
@@ -92,7 +94,9 @@ def iter_records(binary: IO[bytes], dialect: Dialect | None = None) -> Iterator[
     """(row number, cells) per record, header first (row 1); raises CsvFileError when the file breaks."""
     dialect = dialect or sniff(binary)
     binary.seek(0)
-    text = io.TextIOWrapper(binary, encoding=dialect.encoding, errors="strict", newline="")
+    # Undecodable bytes become lone surrogates, so the error is found in the record that holds them (the decoder
+    # itself reads ahead in blocks and would name the wrong row).
+    text = io.TextIOWrapper(binary, encoding=dialect.encoding, errors="surrogateescape", newline="")
     try:
         if dialect.skip_first_line:
             text.readline()
@@ -109,6 +113,8 @@ def iter_records(binary: IO[bytes], dialect: Dialect | None = None) -> Iterator[
                 code = "field_too_large" if "field limit" in str(exc) else "malformed_csv"
                 raise CsvFileError(code, row + 1) from exc
             row += 1
+            if any(_SURROGATE.search(c) for c in cells):
+                raise CsvFileError("not_utf8", row)
             if row == 1 and cells:
                 cells[0] = cells[0].lstrip("\ufeff")
             yield row, cells

@@ -26,7 +26,7 @@ from generation.pipeline.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
 
 from . import fetch, formats, reader, zipimages
-from .validate import Context, issue_dict, validate_row
+from .validate import Context, extension_issues, issue_dict, validate_row
 
 if TYPE_CHECKING:
     from shop_video.merchants.models import Organization
@@ -231,7 +231,7 @@ def _parse(imp: CatalogImport) -> None:
         return
     with imp.file.open("rb") as fh:
         try:
-            _store_drafts(imp, fh)
+            _store_drafts(imp, fh, ctx)
         except reader.CsvFileError as exc:
             _fail(imp, exc.code, exc.row, **exc.params)
         except _TooManyRows:
@@ -241,8 +241,6 @@ def _parse(imp: CatalogImport) -> None:
         imp.rows_total = imp.rows_valid = imp.rows_invalid = 0
         imp.save()
         return
-    ctx.fmt = imp.format
-    _validate_rows(imp, ctx)
     if imp.rows_total == imp.rows_invalid:
         _fail(imp, "no_valid_rows")
     imp.save()
@@ -297,7 +295,9 @@ def _to_row(imp: CatalogImport, position: int, d: formats.Draft) -> Row:
     )
 
 
-def _store_drafts(imp: CatalogImport, fh) -> None:
+def _store_drafts(imp: CatalogImport, fh, ctx: Context) -> None:
+    """Stream the file into rows, validating each product when its chunk is written (in file order, so the
+    first of two equal SKUs wins); lines that join an already written product are merged into its row."""
     records = reader.iter_records(fh)
     try:
         _row, header = next(records)
@@ -306,7 +306,7 @@ def _store_drafts(imp: CatalogImport, fh) -> None:
     fmt = formats.detect(header)
     if fmt is None:
         raise reader.CsvFileError("unknown_format", 1)
-    imp.format = fmt
+    imp.format = ctx.fmt = fmt
     present = {h.strip().lower() for h in header}
     for options in formats.required_columns(fmt):
         if not any(o.lower() in present for o in options):
@@ -325,8 +325,19 @@ def _store_drafts(imp: CatalogImport, fh) -> None:
     buffer: dict[int, formats.Draft] = {}  # drafts not yet written, by position
     position = 0
 
+    invalid = 0
+
     def flush() -> None:
-        Row.objects.bulk_create([_to_row(imp, pos, d) for pos, d in sorted(buffer.items())], batch_size=CHUNK_ROWS)
+        nonlocal invalid
+        rows = []
+        for pos, d in sorted(buffer.items()):
+            row = _to_row(imp, pos, d)
+            issues = row.issues if row.data.get("orphan") else validate_row(row, ctx)
+            row.data.pop("texts", None)  # only needed for the formula check
+            row.status = Row.Status.INVALID if issues else Row.Status.PENDING
+            invalid += bool(issues)
+            rows.append(row)
+        Row.objects.bulk_create(rows, batch_size=CHUNK_ROWS)
         buffer.clear()
 
     for draft in formats.ADAPTERS[fmt](header, counted()):
@@ -335,7 +346,7 @@ def _store_drafts(imp: CatalogImport, fh) -> None:
             if target in buffer:
                 buffer[target].merge(draft)
             else:  # a product already written (lines of one product far apart in the file)
-                _merge_stored(imp, target, draft)
+                invalid += _merge_stored(imp, target, draft, ctx)
             continue
         if draft.extends:  # a variation whose parent did not come before it
             draft.issues.append(formats.Issue(draft.line, "Parent", "unknown_parent", {"parent": draft.group_key}))
@@ -350,38 +361,23 @@ def _store_drafts(imp: CatalogImport, fh) -> None:
             flush()
     flush()
     imp.rows_total = position
-
-
-def _merge_stored(imp: CatalogImport, position: int, draft: formats.Draft) -> None:
-    row = Row.objects.get(catalog_import=imp, position=position)
-    images = row.data.get("images", [])
-    for img in draft.images:
-        if all(i["value"] != img.value for i in images):
-            images.append(img.as_dict())
-    row.data["texts"] = row.data.get("texts", []) + [list(t) for t in draft.texts if t[2]]
-    row.issues = row.issues + [i.as_dict() for i in draft.issues]
-    row.save(update_fields=["data", "issues"])
-
-
-def _validate_rows(imp: CatalogImport, ctx: Context) -> None:
-    invalid = 0
-    pending: list[Row] = []
-
-    def save() -> None:
-        Row.objects.bulk_update(pending, ["issues", "data", "category", "status"], batch_size=CHUNK_ROWS)
-        pending.clear()
-
-    for row in imp.rows.order_by("position").iterator(chunk_size=CHUNK_ROWS):
-        issues = row.issues if row.data.get("orphan") else validate_row(row, ctx)
-        row.data.pop("texts", None)  # only needed for the formula check
-        row.status = Row.Status.INVALID if issues else Row.Status.PENDING
-        invalid += bool(issues)
-        pending.append(row)
-        if len(pending) >= CHUNK_ROWS:
-            save()
-    save()
     imp.rows_invalid = invalid
     imp.rows_valid = 0
+
+
+def _merge_stored(imp: CatalogImport, position: int, draft: formats.Draft, ctx: Context) -> int:
+    """Add a late line to a written product; returns 1 when this turned the product invalid."""
+    row = Row.objects.get(catalog_import=imp, position=position)
+    images = row.data.get("images", [])
+    added = [img.as_dict() for img in draft.images if all(i["value"] != img.value for i in images)]
+    row.data["images"] = images + added
+    new_issues = [i.as_dict() for i in draft.issues] + extension_issues(added, draft.texts, ctx)
+    was_valid = row.status != Row.Status.INVALID
+    row.issues = row.issues + new_issues
+    if new_issues:
+        row.status = Row.Status.INVALID
+    row.save(update_fields=["data", "issues", "status"])
+    return int(was_valid and bool(new_issues))
 
 
 # --- images: fetched and checked by a worker ----------------------------------------------------------------------

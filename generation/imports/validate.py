@@ -88,6 +88,7 @@ def issue_dict(row: int, column: str, code: str, **params) -> dict:
 
 
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-\d+(?:[.,]\d+)?$")
 
 
 def formula_char(value: str) -> str | None:
@@ -96,7 +97,8 @@ def formula_char(value: str) -> str | None:
         return None
     if value[0] in _FORMULA_START:
         return {"\t": "TAB", "\r": "CR"}.get(value[0], value[0])
-    if value[0] == "-" and len(value) > 1 and not (value[1].isdigit() or value[1] in " .-"):
+    # "-" starts a formula too ("-2+3+cmd|' /C calc'!A0"); only a plain number or a "- " dash is let through.
+    if value[0] == "-" and len(value) > 1 and not (_NUMBER.match(value) or value[1] == " "):
         return "-"
     return None
 
@@ -171,6 +173,23 @@ def validate_row(row, ctx: Context) -> list[dict]:
     issues += _image_issues(row, ctx)
     issues += _matrix_issues(row, ctx)
     row.issues = issues
+    return issues
+
+
+def extension_issues(images: list[dict], texts, ctx: Context) -> list[dict]:
+    """Issues of lines added to an already validated product (formula cells, its new images)."""
+    issues = [
+        issue_dict(r, column, "formula_like_value", char=char)
+        for r, column, value in texts
+        if (char := formula_char(value))
+    ]
+    if images:
+
+        class _Partial:
+            data = {"images": images}
+            line = images[0]["row"]
+
+        issues += _image_issues(_Partial, ctx)
     return issues
 
 
