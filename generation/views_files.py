@@ -23,6 +23,8 @@ from . import selectors
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
+# Stored media is only ever one of these (ingest re-detects photos; the pipeline writes MP4, JPEG, PNG masks).
+SAFE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4"})
 
 
 class RangeNotSatisfiable(Exception):
@@ -89,6 +91,8 @@ def serve_field(
         raise Http404 from exc
     filename = download_name or posixpath.basename(field.name)
     content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if content_type not in SAFE_CONTENT_TYPES:  # never a type a browser would execute (HTML, SVG, JS)
+        content_type, as_attachment = "application/octet-stream", True
 
     try:
         byte_range = parse_range(request.headers.get("Range", ""), size)
@@ -116,6 +120,8 @@ def serve_field(
         response["Content-Length"] = str(length)
     response.block_size = CHUNK
     response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"  # opened directly: inert
     # Merchant media: private to the browser, never stored by shared caches.
     response["Cache-Control"] = "private, max-age=3600"
     return response
