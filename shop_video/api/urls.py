@@ -1,8 +1,43 @@
-"""/api/v1/ — the REST API for shop platforms (DRF routers with trailing_slash=False)."""
+"""/api/v1/ — the REST API for shop platforms (DRF routers with trailing_slash=False: no trailing slashes).
 
-urlpatterns: list = []
+Other apps add their endpoints below (webhooks, credits, CSV import), with the same defaults from
+REST_FRAMEWORK (API key authentication, per-key throttling, the error format, cursor pagination). Paths under
+/api/ that match nothing get the JSON 404 of shop_video.api.exceptions.not_found_view (shop_video/urls.py).
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("products", views.ProductViewSet, basename="product")
+router.register("photos", views.PhotoViewSet, basename="photo")
+router.register("markets", views.MarketViewSet, basename="market")
+router.register("scenes", views.SceneViewSet, basename="scene")
+router.register("jobs", views.JobViewSet, basename="job")
+router.register("batches", views.BatchViewSet, basename="batch")
+router.register("videos", views.VideoViewSet, basename="video")
+
+urlpatterns = [
+    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+]
 
 # --- Webhook endpoints and the delivery log (h9) -------------------------------------------------------------
-from django.urls import include, path  # noqa: E402
-
 urlpatterns += [path("", include("shop_video.webhooks.urls_api"))]
+
+# --- Credits (h10, billing) ----------------------------------------------------------------------------------
+from billing.api import CreditsView  # noqa: E402
+
+urlpatterns += [path("credits", CreditsView.as_view(), name="api-credits")]
+
+# --- Catalogue import (h13): upload a CSV, read the row report, confirm into one batch ------------------------
+from generation.api_import import ImportViewSet  # noqa: E402
+
+_imports = SimpleRouter(trailing_slash=False)
+_imports.register("imports", ImportViewSet, basename="import")
+urlpatterns += _imports.urls

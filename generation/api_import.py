@@ -1,0 +1,173 @@
+"""/api/v1/imports — bulk catalogue import through the API: upload a CSV (our format, a Shopify or WooCommerce
+export) and optionally a zip of images, read the row report, confirm into one batch."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from generation.imports import selectors, services
+from generation.imports.validate import report_csv_lines, report_rows
+from generation.models import CatalogImport
+from shop_video.api.exceptions import ApiError, Conflict
+from shop_video.api.idempotency import idempotent
+from shop_video.api.serializers import BatchSerializer
+from shop_video.api.views import OrgViewSet
+
+REPORT_PREVIEW = 200
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The CSV: our columns, a Shopify or a WooCommerce product export.")
+    images = serializers.FileField(required=False, help_text="A zip of images that rows name in image_file.")
+    markets = serializers.CharField(required=False, allow_blank=True, help_text="Default markets, e.g. us|de.")
+    scenes = serializers.CharField(required=False, allow_blank=True)
+    aspect_ratios = serializers.CharField(required=False, allow_blank=True, help_text="e.g. 9:16|1:1")
+    seconds = serializers.CharField(required=False, allow_blank=True, help_text="e.g. 5|10")
+    resolution = serializers.CharField(required=False, allow_blank=True)
+    engine = serializers.CharField(required=False, allow_blank=True)
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    issues = serializers.SerializerMethodField(help_text=f"The first {REPORT_PREVIEW} issues of the row report.")
+    estimate = serializers.SerializerMethodField(help_text="Credits and videos of the valid rows (when ready).")
+
+    class Meta:
+        model = CatalogImport
+        fields = [
+            "id",
+            "original_name",
+            "format",
+            "status",
+            "options",
+            "lines_total",
+            "rows_total",
+            "rows_valid",
+            "rows_invalid",
+            "batch",
+            "issues",
+            "estimate",
+            "created_at",
+            "confirmed_at",
+        ]
+        read_only_fields = fields
+
+    def get_issues(self, obj: CatalogImport) -> list[dict]:
+        out = []
+        for row, column, code, message in report_rows(obj):
+            out.append({"row": row, "column": column, "code": code, "message": message})
+            if len(out) >= REPORT_PREVIEW:
+                break
+        return out
+
+    def get_estimate(self, obj: CatalogImport) -> dict | None:
+        if obj.status != CatalogImport.Status.READY:
+            return None
+        est = services.estimate_import(obj)
+        return {"credits": est.credits, "videos": est.videos}
+
+
+EXAMPLE = {
+    "id": 7,
+    "original_name": "catalogue.csv",
+    "format": "shopvideo",
+    "status": "ready",
+    "options": {"markets": ["us"], "scenes": [], "aspect_ratios": [], "seconds": [5], "resolution": "480p"},
+    "lines_total": 3,
+    "rows_total": 3,
+    "rows_valid": 2,
+    "rows_invalid": 1,
+    "batch": None,
+    "issues": [{"row": 3, "column": "markets", "code": "unknown_market", "message": "Unknown market zz."}],
+    "estimate": {"credits": 40, "videos": 8},
+    "created_at": "2026-01-05T10:00:00Z",
+    "confirmed_at": None,
+}
+
+
+class ImportViewSet(OrgViewSet):
+    serializer_class = ImportSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.imports_for(self.organization)
+
+    def get_object(self) -> CatalogImport:
+        return selectors.get_import(self.organization, self.kwargs["pk"])
+
+    @extend_schema(summary="List catalogue imports", responses={200: ImportSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        return self.paged(self.get_queryset(), ImportSerializer)
+
+    @extend_schema(
+        summary="Upload a catalogue CSV",
+        description="Validates every row at once (row, column, code, message) and checks images in a worker; "
+        "`status` turns from `fetching` to `ready` (or `failed`). The same file uploaded again answers the "
+        "existing import (200) and creates nothing.",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportSerializer, 200: ImportSerializer},
+        examples=[OpenApiExample("Staged", value=EXAMPLE, response_only=True)],
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        form = ImportUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        options = {
+            k: data[k] for k in ("markets", "scenes", "aspect_ratios", "seconds", "resolution", "engine") if k in data
+        }
+        before = selectors.imports_for(self.organization).count()
+        try:
+            imp = services.stage_import(
+                organization=self.organization,
+                csv_upload=data["file"],
+                filename=data["file"].name,
+                zip_upload=data.get("images"),
+                options=options,
+            )
+        except services.ImportInvalid as exc:
+            raise ApiError(exc.message, exc.code, fields=exc.fields) from exc
+        created = selectors.imports_for(self.organization).count() > before
+        return Response(ImportSerializer(imp).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(summary="Retrieve an import with its report preview and price", responses={200: ImportSerializer})
+    def retrieve(self, request: Request, pk=None) -> Response:
+        return Response(ImportSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Download the full row report as CSV",
+        description="Columns row, column, code, message; cells are escaped against formula injection.",
+        responses={(200, "text/csv"): str},
+    )
+    @action(detail=True, methods=["get"], url_path="report")
+    def report(self, request: Request, pk=None):
+        imp = self.get_object()
+        response = StreamingHttpResponse(report_csv_lines(report_rows(imp)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-report.csv"'
+        return response
+
+    @extend_schema(
+        summary="Confirm: the valid rows become one batch",
+        description="Upserts products by SKU and photos by checksum, then submits one batch. Confirming again "
+        "answers the same batch. 409 `import_not_ready` while images are checked; 402 `insufficient_credits`.",
+        request=None,
+        responses={201: BatchSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="confirm")
+    def confirm(self, request: Request, pk=None) -> Response:
+        imp = self.get_object()
+        try:
+            batch = services.confirm_import(catalog_import=imp)
+        except services.ImportNotConfirmable as exc:
+            if exc.code == "insufficient_credits":
+                raise ApiError(exc.message, exc.code, status_code=402) from exc
+            if exc.code in ("import_not_ready", "import_confirmed"):
+                raise Conflict(exc.message, exc.code) from exc
+            raise ApiError(exc.message, exc.code) from exc
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
