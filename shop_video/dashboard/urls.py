@@ -43,3 +43,15 @@ urlpatterns = [
     path("api-keys/", views_api_keys.api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),
 ]
+
+# --- Catalogue import (h13) ------------------------------------------------------------------------------------
+from generation import views_import  # noqa: E402
+
+urlpatterns += [
+    path("imports/", views_import.import_list, name="import_list"),
+    path("imports/<int:pk>/", views_import.import_detail, name="import_detail"),
+    path("imports/<int:pk>/report.csv", views_import.import_report, name="import_report"),
+    path("imports/<int:pk>/confirm/", views_import.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/recheck/", views_import.import_recheck, name="import_recheck"),
+    path("imports/<int:pk>/discard/", views_import.import_discard, name="import_discard"),
+]

@@ -1,0 +1,157 @@
+"""Dashboard pages of the catalogue import: upload, the row report with the price, confirm, download, discard.
+Thin: the services write, the selectors read, scoped to request.organization (another merchant's id → 404)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from generation.constants import ASPECT_RATIOS, RESOLUTIONS
+from generation.imports import selectors, services
+from generation.imports.validate import report_csv_lines, report_rows
+from generation.models import CatalogImport, MarketPreset
+from shop_video.dashboard.views import merchant_view
+from shop_video.merchants.models import Membership
+
+ISSUES_ON_PAGE = 500
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Catalogue CSV"),
+        help_text=gettext_lazy("Our columns, or a Shopify or WooCommerce product export as it is."),
+    )
+    images = forms.FileField(
+        label=gettext_lazy("Images (zip, optional)"),
+        required=False,
+        help_text=gettext_lazy("For rows that name an image_file instead of an image_url."),
+    )
+    markets = forms.MultipleChoiceField(
+        label=gettext_lazy("Markets for rows that name none"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    aspect_ratios = forms.MultipleChoiceField(
+        label=gettext_lazy("Formats for rows that name none"),
+        required=False,
+        choices=[(a, a) for a in ASPECT_RATIOS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    seconds = forms.TypedChoiceField(
+        label=gettext_lazy("Length for rows that name none"),
+        choices=[(5, "5 s"), (10, "10 s"), (15, "15 s")],
+        coerce=int,
+        initial=5,
+    )
+    resolution = forms.ChoiceField(label=gettext_lazy("Resolution"), choices=[(r, r) for r in RESOLUTIONS])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["markets"].choices = [(m.slug, m.name) for m in MarketPreset.objects.order_by("slug")]
+        self.fields["markets"].initial = ["us"]
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if not request.can_edit:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                imp = services.stage_import(
+                    organization=request.organization,
+                    user=request.user,
+                    csv_upload=data["file"],
+                    filename=data["file"].name,
+                    zip_upload=data.get("images") or None,
+                    options={
+                        "markets": data["markets"],
+                        "aspect_ratios": data["aspect_ratios"],
+                        "seconds": [data["seconds"]],
+                        "resolution": data["resolution"],
+                    },
+                )
+            except services.ImportInvalid as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                return redirect("dashboard:import_detail", pk=imp.pk)
+        status = 400
+    imports = selectors.imports_for(request.organization)[:50]
+    return render(request, "imports/list.html", {"form": form, "imports": imports, "section": "imports"}, status=status)
+
+
+@merchant_view
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = selectors.get_import(request.organization, pk)
+    issues = []
+    for row in report_rows(imp):
+        issues.append(row)
+        if len(issues) >= ISSUES_ON_PAGE:
+            break
+    estimate = services.estimate_import(imp) if imp.status == CatalogImport.Status.READY else None
+    context = {
+        "imp": imp,
+        "issues": issues,
+        "issues_truncated": len(issues) >= ISSUES_ON_PAGE,
+        "estimate": estimate,
+        "section": "imports",
+    }
+    return render(request, "imports/detail.html", context)
+
+
+@merchant_view
+@require_GET
+def import_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    imp = selectors.get_import(request.organization, pk)
+    response = StreamingHttpResponse(report_csv_lines(report_rows(imp)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-report.csv"'
+    return response
+
+
+@merchant_view(role=Membership.Role.EDITOR)
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = selectors.get_import(request.organization, pk)
+    try:
+        batch = services.confirm_import(catalog_import=imp, user=request.user)
+    except services.ImportNotConfirmable as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:import_detail", pk=imp.pk)
+    messages.success(
+        request, _("The import was confirmed: %(count)d videos are queued.") % {"count": batch.jobs.count()}
+    )
+    return redirect("dashboard:batch_detail", pk=batch.pk)
+
+
+@merchant_view(role=Membership.Role.EDITOR)
+@require_POST
+def import_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the image check to a worker again (the broker may have lost it); running twice is harmless."""
+    imp = selectors.get_import(request.organization, pk)
+    if imp.status == CatalogImport.Status.FETCHING:
+        services.enqueue_processing(imp.pk)
+        messages.info(request, _("The images are being checked again."))
+    return redirect("dashboard:import_detail", pk=imp.pk)
+
+
+@merchant_view(role=Membership.Role.EDITOR)
+@require_POST
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = selectors.get_import(request.organization, pk)
+    try:
+        services.discard_import(catalog_import=imp)
+    except services.ImportNotConfirmable as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:import_detail", pk=imp.pk)
+    messages.success(request, _("The import was discarded."))
+    return redirect("dashboard:import_list")
