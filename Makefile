@@ -63,3 +63,11 @@ bench: install
 
 clean:
 	rm -rf var/test-* .pytest_cache $(MO_FILES)
+
+# Failure drills (tests/drills) on whatever DATABASE_URL/REDIS_URL say, then docs/reliability.md from their figures
+# under $(SHOPVIDEO_VAR_DIR)/reliability (var/ by default). RELIABILITY_RUN=0 only re-renders the page.
+.PHONY: reliability
+RELIABILITY_RUN ?= 1
+reliability:
+	if [ "$(RELIABILITY_RUN)" = 1 ]; then $(PY) -m pytest tests/drills -q; fi
+	$(PY) -m shop_video.ops.reliability

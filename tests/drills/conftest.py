@@ -201,7 +201,7 @@ def record(name: str, **figures: float | int | str) -> None:
     data = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in figures.items()}
     from django.db import connection
 
-    data["database"] = connection.vendor
-    data["broker"] = "redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "embedded redis-server"
+    data.setdefault("database", connection.vendor)
+    data.setdefault("broker", "redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "embedded redis-server")
     data["recorded_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     out.write_text(json.dumps(data, indent=1))

@@ -51,8 +51,9 @@ def test_redis_restart_mid_batch_the_reaper_resends_lost_jobs(start_worker, own_
     own_redis.kill()  # everything in the queue is gone: nothing was persisted
     killed_at = time.monotonic()
     time.sleep(2)
-    own_redis.start()  # same port, empty
-    assert own_redis.client.llen("cpu") == 0
+    # Same port, empty. (Workers that reconnect push back the one message each had unacknowledged, so the queue
+    # is not checked here: what was waiting in it is gone, and only the reaper brings those jobs back.)
+    own_redis.start()
     restarted_after = time.monotonic() - killed_at
 
     wait_for(lambda: not _active(batch), 240, 0.5, "the batch after the broker restart")
@@ -68,6 +69,7 @@ def test_redis_restart_mid_batch_the_reaper_resends_lost_jobs(start_worker, own_
         batch_done_after_kill_s=recovered_after,
         batch_total_s=time.monotonic() - started,
         queued_resend_after_s=RESEND_SECONDS,
+        broker="the drill's own redis-server, no persistence",
     )
 
 
