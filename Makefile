@@ -71,3 +71,11 @@ RELIABILITY_RUN ?= 1
 reliability:
 	if [ "$(RELIABILITY_RUN)" = 1 ]; then $(PY) -m pytest tests/drills -q; fi
 	$(PY) -m shop_video.ops.reliability
+
+# Dashboard screenshots: the e2e tests write them under $(SHOPVIDEO_VAR_DIR)/screens (var/ by default); this copies
+# them, made small, to docs/screens/ and regenerates docs/screens.md. SCREENS_RUN=0 only copies.
+.PHONY: screens
+SCREENS_RUN ?= 1
+screens:
+	if [ "$(SCREENS_RUN)" = 1 ]; then $(PY) -m pytest tests/e2e -q; fi
+	$(PY) tests/e2e/make_screens.py
