@@ -262,3 +262,65 @@ SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
 from shop_video.ops import conf as _ops_conf  # noqa: E402
 
 _ops_conf.apply(globals())
+
+# --- REST API (issue 5, h8): /api/v1/, API keys, error format, cursor pages, idempotency, throttling, OpenAPI ------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI and Redoc served from our static files, no CDN
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shop_video.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["shop_video.api.permissions.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["shop_video.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "shop_video.api.pagination.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["shop_video.api.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "shop_video.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per API key (DRF rate format: N/s, N/min, N/hour, N/day); over it: 429 with Retry-After.
+SHOPVIDEO_API_THROTTLE_RATE = env("SHOPVIDEO_API_THROTTLE_RATE", default="600/min")
+SHOPVIDEO_API_MAX_JSON_BYTES = env.int("SHOPVIDEO_API_MAX_JSON_BYTES", default=1_000_000)
+# Signed download links (generation.downloads) stay valid this many seconds.
+SHOPVIDEO_DOWNLOAD_URL_TTL = env.int("SHOPVIDEO_DOWNLOAD_URL_TTL", default=900)
+# Idempotency-Key: kept 24 h; a second request with a key in progress waits this long for the first to finish.
+SHOPVIDEO_IDEMPOTENCY_TTL_SECONDS = env.int("SHOPVIDEO_IDEMPOTENCY_TTL_SECONDS", default=86400)
+SHOPVIDEO_IDEMPOTENCY_WAIT_SECONDS = env.float("SHOPVIDEO_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ShopVideo API",
+    "DESCRIPTION": (
+        "Product videos for shop platforms. Authenticate with `Authorization: Bearer <API key>`. Errors are always "
+        '`{"error": {"code", "message", "fields"}}`; lists are cursor-paginated (`next`/`previous`); creating POSTs '
+        "take an `Idempotency-Key` header; requests are rate-limited per key (429 with `Retry-After`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["shop_video.api.schema.preprocess_only_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop_video.api.schema.postprocess_errors",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
+    "ENUM_NAME_OVERRIDES": {},
+}
+# Django's cache: DRF throttling counts requests here. Redis when REDIS_URL is set (shared by every web process),
+# otherwise local memory (per process: enough for the embedded demo and the tests).
+if env("REDIS_URL", default=""):
+    _cache_url = REDIS_URL.replace("redis+socket://", "unix://")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "sv",
+            "TIMEOUT": 3600,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop-video"}}

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from generation import views_files
+from generation import downloads, views_files
+from shop_video.api.exceptions import not_found_view
 
 # Merchant media goes only through these tenant-checked views; there is no public media URL.
 file_patterns = [
@@ -12,6 +13,8 @@ file_patterns = [
     path("videos/<int:pk>/download/", views_files.video_download, name="video_download"),
     path("videos/<int:pk>/poster/", views_files.video_poster, name="video_poster"),
     path("videos/<int:pk>/preview/", views_files.video_preview, name="video_preview"),
+    # Short-lived signed links for API clients (generation.downloads): no session, the signature decides.
+    path("signed/<str:token>", downloads.signed_file, name="signed"),
 ]
 
 urlpatterns = [
@@ -21,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("files/", include((file_patterns, "files"))),
     path("api/v1/", include("shop_video.api.urls")),
+    re_path(r"^api(/|$)", not_found_view),  # any other /api path: the API's JSON 404, not an HTML page
     path("billing/", include("billing.urls")),
     path("", include("shop_video.ops.urls")),
     path("", include("shop_video.dashboard.urls")),

@@ -1,0 +1,555 @@
+"""Serializers: thin. Input serializers check shape and types (and refuse unknown fields); the services check
+meaning (markets, scenes, looks, prices). Output serializers turn rows into the API's JSON."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from generation import downloads
+from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
+from generation.models import Batch, Job, MarketPreset, Photo, Product, Scene, Video
+from generation.presets import MARKETS_BY_SLUG
+
+MAX_ID = 2**63 - 1
+MAX_SEED = 2**31 - 1
+MAX_LIST = 50
+
+
+def market_choices() -> list[str]:
+    return sorted(MARKETS_BY_SLUG)
+
+
+# --- input ----------------------------------------------------------------------------------------------------------
+
+
+class Text(serializers.CharField):
+    """A CharField that also refuses lone surrogates and other characters no database can store."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            self.fail("invalid")
+        return value
+
+
+class Id(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know (a typo must not silently fall back to a default)."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": MIN_SECONDS, "maximum": MAX_SECONDS},
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": MIN_SECONDS, "maximum": MAX_SECONDS},
+                "maxItems": 10,
+            },
+        ],
+        "description": "Duration in whole seconds, or a list of durations (one video per duration).",
+        "example": [5, 10],
+    }
+)
+class SecondsField(serializers.Field):
+    default_error_messages = {
+        "invalid": gettext_lazy("A whole number of seconds from 1 to 30, or a list of up to 10 of them."),
+    }
+
+    def to_internal_value(self, data):
+        values = data if isinstance(data, list) else [data]
+        if len(values) > 10:
+            self.fail("invalid")
+        out = []
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int) or not MIN_SECONDS <= value <= MAX_SECONDS:
+                self.fail("invalid")
+            out.append(value)
+        return out
+
+    def to_representation(self, value):
+        return value
+
+
+class JobRequestSerializer(StrictSerializer):
+    product = Id(help_text="The product whose photos are made into videos.")
+    photos = serializers.ListField(
+        child=Id(),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="Photo ids of the product; all of its photos when left out or empty.",
+    )
+    markets = serializers.ListField(
+        child=serializers.ChoiceField(choices=market_choices()),
+        max_length=MAX_LIST,
+        help_text="Market slugs (lower-case ISO 3166 codes).",
+    )
+    scenes = serializers.ListField(
+        child=Text(max_length=60),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="Scene slugs; empty: each market's default scene.",
+    )
+    model_looks = serializers.ListField(
+        child=Text(max_length=60),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="Model look slugs; empty: product-only videos (no human model).",
+    )
+    aspect_ratios = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ASPECT_RATIOS)),
+        required=False,
+        max_length=len(ASPECT_RATIOS),
+        help_text="Empty: each market's platform defaults.",
+    )
+    seconds = SecondsField(required=False)
+    resolution = serializers.ChoiceField(choices=list(RESOLUTIONS), default="480p")
+    engine = serializers.ChoiceField(choices=list(ENGINES), required=False)
+    seed = serializers.IntegerField(
+        min_value=0, max_value=MAX_SEED, required=False, allow_null=True, help_text="Random per job when left out."
+    )
+    name = Text(max_length=200, required=False, allow_blank=True, help_text="Batch name; the product title by default.")
+
+    def validate(self, attrs):
+        attrs.setdefault("engine", getattr(settings, "SHOPVIDEO_DEFAULT_ENGINE", "compositor"))
+        return attrs
+
+
+class ProductCreateSerializer(StrictSerializer):
+    title = Text(max_length=200)
+    sku = Text(max_length=100, required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(choices=Product.Category.choices, default=Product.Category.OTHER)
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        max_length=20,
+        help_text="One or more photo files (JPEG, PNG, WebP, HEIC); at least 256 px on the short side.",
+    )
+    photo_urls = serializers.ListField(
+        child=serializers.URLField(max_length=2000),
+        required=False,
+        max_length=20,
+        help_text="Photo URLs to fetch instead of files (only where URL fetching is enabled).",
+    )
+
+
+class ProductUpdateSerializer(StrictSerializer):
+    title = Text(max_length=200, required=False)
+    sku = Text(max_length=100, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Product.Category.choices, required=False)
+
+
+class PhotoCreateSerializer(StrictSerializer):
+    product = Id()
+    file = serializers.FileField(allow_empty_file=True, help_text="The photo (JPEG, PNG, WebP, HEIC).")
+    mask = serializers.FileField(
+        allow_empty_file=True, required=False, help_text="Optional mask: white (or opaque) where the product is."
+    )
+
+
+class MaskUploadSerializer(StrictSerializer):
+    mask = serializers.FileField(allow_empty_file=True, help_text="White (or opaque) where the product is.")
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    sku = Text(max_length=100, required=False)
+
+
+class PhotoFilterSerializer(serializers.Serializer):
+    product = Id(required=False)
+
+
+class JobFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Job.State.choices, required=False)
+    batch = Id(required=False)
+    product = Id(required=False)
+    market = serializers.ChoiceField(choices=market_choices(), required=False)
+
+
+class VideoFilterSerializer(serializers.Serializer):
+    job = Id(required=False)
+    batch = Id(required=False)
+    product = Id(required=False)
+    market = serializers.ChoiceField(choices=market_choices(), required=False)
+
+
+# --- output ---------------------------------------------------------------------------------------------------------
+
+
+def _request(serializer) -> object:
+    return serializer.context.get("request")
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField(help_text="Signed URL of the photo; expires.")
+    mask_url = serializers.SerializerMethodField(
+        help_text="Signed URL of the product mask (PNG, white = product); expires."
+    )
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "product",
+            "original_name",
+            "width",
+            "height",
+            "checksum",
+            "mask_source",
+            "file_url",
+            "mask_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_file_url(self, photo: Photo) -> str | None:
+        return downloads.signed_file_url(photo, "file", request=_request(self))
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_mask_url(self, photo: Photo) -> str | None:
+        return downloads.signed_file_url(photo, "mask", request=_request(self))
+
+
+class ProductPhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Photo
+        fields = ["id", "original_name", "width", "height", "mask_source"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    photo_ids = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "title", "sku", "category", "photo_ids", "photos", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def _photos(self, product: Product) -> list[Photo]:
+        cache = getattr(product, "_prefetched_objects_cache", {})
+        photos = cache["photos"] if "photos" in cache else product.photos.all()
+        return sorted(photos, key=lambda p: (p.created_at, p.pk))
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_photo_ids(self, product: Product) -> list[int]:
+        return [p.pk for p in self._photos(product)]
+
+    @extend_schema_field(ProductPhotoSerializer(many=True))
+    def get_photos(self, product: Product) -> list[dict]:
+        return ProductPhotoSerializer(self._photos(product), many=True).data
+
+
+class SceneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Scene
+        fields = ["slug", "name", "style", "prompt", "palette"]
+        read_only_fields = fields
+
+
+class ModelLookOutSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    descriptors = serializers.CharField()
+    own = serializers.BooleanField(help_text="True for a look of your organization, false for a built-in one.")
+
+
+class MarketSerializer(serializers.ModelSerializer):
+    aspect_ratios = serializers.SerializerMethodField(help_text="Default aspect ratios (from the platforms).")
+    scenes = serializers.SerializerMethodField(help_text="Scene slugs; the first is the default.")
+    model_looks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MarketPreset
+        fields = [
+            "slug",
+            "name",
+            "locale",
+            "currency",
+            "caption_language",
+            "direction",
+            "platforms",
+            "aspect_ratios",
+            "scenes",
+            "model_looks",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(ASPECT_RATIOS)}})
+    def get_aspect_ratios(self, market: MarketPreset) -> list[str]:
+        from generation.presets import PLATFORM_ASPECTS
+
+        seen: list[str] = []
+        for platform in market.platforms or []:
+            for aspect in PLATFORM_ASPECTS.get(platform, ()):
+                if aspect not in seen:
+                    seen.append(aspect)
+        return seen or ["9:16"]
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_scenes(self, market: MarketPreset) -> list[str]:
+        from generation import selectors
+
+        return [s.slug for s in selectors.scenes_for_market(market.slug)]
+
+    @extend_schema_field(ModelLookOutSerializer(many=True))
+    def get_model_looks(self, market: MarketPreset) -> list[dict]:
+        from generation import selectors
+
+        org = self.context.get("organization")
+        looks = selectors.looks_for(org, market.slug) if org is not None else []
+        return [
+            {
+                "slug": look.slug,
+                "name": look.name,
+                "descriptors": look.descriptors,
+                "own": look.organization_id is not None,
+            }
+            for look in looks
+        ]
+
+
+class QASerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    psnr_min = serializers.FloatField(allow_null=True, help_text="dB, product region, worst frame")
+    psnr_mean = serializers.FloatField(allow_null=True)
+    ssim_min = serializers.FloatField(allow_null=True, help_text="product region, worst frame")
+    edge_iou = serializers.FloatField(allow_null=True)
+    flicker = serializers.FloatField(allow_null=True, help_text="mean absolute change outside the product, 8-bit")
+
+
+DELIVERED = (Video.Review.READY, Video.Review.APPROVED)
+
+
+class VideoSerializer(serializers.ModelSerializer):
+    batch = serializers.IntegerField(source="job.batch_id", read_only=True)
+    product = serializers.IntegerField(source="job.photo.product_id", read_only=True)
+    photo = serializers.IntegerField(source="job.photo_id", read_only=True)
+    market = serializers.CharField(source="job.market.slug", read_only=True)
+    scene = serializers.CharField(source="job.scene.slug", read_only=True)
+    aspect_ratio = serializers.CharField(source="job.aspect_ratio", read_only=True)
+    resolution = serializers.CharField(source="job.resolution", read_only=True)
+    engine = serializers.CharField(source="job.engine", read_only=True)
+    qa = serializers.SerializerMethodField()
+    delivered = serializers.SerializerMethodField(
+        help_text="Passed QA (or approved after review): only a delivered video has a download_url."
+    )
+    download_url = serializers.SerializerMethodField(
+        help_text="Short-lived signed URL of the MP4 (see download_expires_in); null unless delivered."
+    )
+    download_expires_in = serializers.SerializerMethodField(help_text="Seconds the signed URLs stay valid.")
+    poster_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Video
+        fields = [
+            "id",
+            "job",
+            "batch",
+            "product",
+            "photo",
+            "market",
+            "scene",
+            "aspect_ratio",
+            "resolution",
+            "engine",
+            "width",
+            "height",
+            "fps",
+            "frames",
+            "duration_seconds",
+            "size_bytes",
+            "qa",
+            "review",
+            "delivered",
+            "download_url",
+            "download_expires_in",
+            "poster_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(QASerializer)
+    def get_qa(self, video: Video) -> dict:
+        return {
+            "passed": video.qa_passed,
+            "psnr_min": video.psnr_min,
+            "psnr_mean": video.psnr_mean,
+            "ssim_min": video.ssim_min,
+            "edge_iou": video.edge_iou,
+            "flicker": video.flicker,
+        }
+
+    def get_delivered(self, video: Video) -> bool:
+        return video.review in DELIVERED
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_download_url(self, video: Video) -> str | None:
+        if video.review not in DELIVERED or not video.file:
+            return None
+        return downloads.signed_download_url(video, expires_in=downloads.default_expires_in(), request=_request(self))
+
+    def get_download_expires_in(self, video: Video) -> int:
+        return downloads.default_expires_in()
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_poster_url(self, video: Video) -> str | None:
+        if video.review not in DELIVERED:
+            return None
+        return downloads.signed_file_url(video, "poster", request=_request(self))
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class JobSerializer(serializers.ModelSerializer):
+    product = serializers.IntegerField(source="photo.product_id", read_only=True)
+    market = serializers.CharField(source="market.slug", read_only=True)
+    scene = serializers.CharField(source="scene.slug", read_only=True)
+    model_look = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField(help_text="Why the job failed; null unless it failed.")
+    video = serializers.SerializerMethodField(help_text="The video once the job has made one; null before.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "batch",
+            "product",
+            "photo",
+            "market",
+            "scene",
+            "model_look",
+            "aspect_ratio",
+            "resolution",
+            "seconds",
+            "fps",
+            "engine",
+            "seed",
+            "credits",
+            "state",
+            "progress",
+            "stage",
+            "attempt",
+            "max_attempts",
+            "error",
+            "video",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_model_look(self, job: Job) -> str | None:
+        return job.look.slug if job.look_id else None
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, job: Job) -> dict | None:
+        if job.state != Job.State.FAILED and not job.error_code:
+            return None
+        return {"code": job.error_code or "failed", "message": job.error_message}
+
+    @extend_schema_field(VideoSerializer(allow_null=True))
+    def get_video(self, job: Job) -> dict | None:
+        try:
+            video = job.video
+        except Video.DoesNotExist:
+            return None
+        video.job = job
+        return VideoSerializer(video, context=self.context).data
+
+
+class BatchCountsSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    canceled = serializers.IntegerField()
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    job_count = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField(help_text="Jobs per state.")
+    progress = serializers.SerializerMethodField(help_text="0..1: finished jobs count 1, active ones their progress.")
+    finished = serializers.SerializerMethodField(help_text="True when no job is queued or running.")
+
+    class Meta:
+        model = Batch
+        fields = ["id", "name", "source", "job_count", "counts", "progress", "finished", "created_at"]
+        read_only_fields = fields
+
+    def _counts(self, batch: Batch) -> dict[str, int]:
+        if hasattr(batch, "queued_count"):
+            return {s: int(getattr(batch, f"{s}_count")) for s in Job.State.values}
+        counts = dict.fromkeys(Job.State.values, 0)
+        for state in batch.jobs.values_list("state", flat=True):
+            counts[state] += 1
+        return counts
+
+    def get_job_count(self, batch: Batch) -> int:
+        return sum(self._counts(batch).values())
+
+    @extend_schema_field(BatchCountsSerializer)
+    def get_counts(self, batch: Batch) -> dict[str, int]:
+        return self._counts(batch)
+
+    def get_progress(self, batch: Batch) -> float:
+        if hasattr(batch, "progress"):
+            return round(float(batch.progress or 0.0), 4)
+        jobs = list(batch.jobs.values_list("state", "progress"))
+        if not jobs:
+            return 1.0
+        return round(sum(1.0 if s in Job.FINAL_STATES else p for s, p in jobs) / len(jobs), 4)
+
+    def get_finished(self, batch: Batch) -> bool:
+        counts = self._counts(batch)
+        return counts[Job.State.QUEUED] + counts[Job.State.RUNNING] == 0
+
+
+class JobSubmissionSerializer(serializers.Serializer):
+    batch = BatchSerializer()
+    jobs = JobSerializer(many=True)
+
+
+class EstimateSerializer(serializers.Serializer):
+    credits = serializers.IntegerField()
+    videos = serializers.IntegerField()
+    seconds = serializers.FloatField(help_text="Total seconds of video.")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable.")
+    message = serializers.CharField(help_text="For a person; may be translated.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field of the request; empty when the error is not about a field.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
