@@ -12,6 +12,7 @@ Workers never hold a transaction while they render (SQLite in the demo: short tr
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -31,7 +32,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -1026,13 +1027,47 @@ def _execute_job(*, job_id: int, worker_name: str) -> None:
                 else:
                     _requeue(job_id, attempt, "internal_error", message)
                 return
-        if commit_result(job, attempt, result):
+        try:
+            committed = commit_result(job, attempt, result)
+        except Exception as exc:
+            _storage_failed(job, attempt, exc)
+            return
+        if committed:
             logger.info("job %s attempt %s committed its video", job_id, attempt)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             work_dir.parent.rmdir()  # only when no other attempt is working here
         dispatch_jobs_safely()
+
+
+def _storage_failed(job: Job, attempt: int, exc: Exception) -> None:
+    """Saving the result failed (storage down or full, or the database at commit): nothing half-written stays
+    (the attempt's folder is this attempt's alone), and the job is retried, then fails with a clear code."""
+    logger.exception("job %s attempt %s could not store its video", job.pk, attempt)
+    close_old_connections()
+    try:  # a commit that went through before the error keeps its files
+        kept = Video.objects.filter(job_id=job.pk, attempt=attempt).exists()
+    except DatabaseError:
+        kept = True  # unknown: a later attempt's commit removes the files of every other attempt
+    if not kept:
+        _delete_tree(f"{_attempt_prefix(job)}/attempt-{attempt}")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        code, message = "storage_full", _("The video could not be stored: the storage is full.")
+    elif isinstance(exc, DatabaseError):
+        code = "internal_error"
+        message = _("The video could not be saved because of an internal error (%(kind)s).") % {
+            "kind": type(exc).__name__
+        }
+    else:
+        code = "storage_unavailable"
+        message = _("The video could not be stored: the storage did not accept it (%(kind)s).") % {
+            "kind": type(exc).__name__
+        }
+    if attempt < job.max_attempts:
+        _requeue(job.pk, attempt, code, message)
+    else:
+        _fail(job.pk, attempt, code, message)
 
 
 def _is_timeout(exc: BaseException) -> bool:
