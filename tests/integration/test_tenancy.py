@@ -11,12 +11,14 @@ import io
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
-from generation.models import Batch, Job, Photo, Product, Video
-from shop_video.merchants.models import Membership
+from generation.models import Batch, CatalogImport, Job, Photo, Product, Video
+from shop_video.merchants.api_keys import create_api_key
+from shop_video.merchants.models import ApiKey, Membership
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory
 from tests.integration.test_files import make_video
 
@@ -54,7 +56,13 @@ def org_a():
     done = JobFactory(photo=photo, batch=queued.batch, attempt=1)
     video = make_video(done)
     editor = MembershipFactory(organization=org, role="editor", user__email="alpha-secret-editor@example.com")
+    api_key, _secret = create_api_key(organization=org, name="Alpha secret sync")
+    catalog = CatalogImport(organization=org, original_name="alpha-secret.csv", checksum="a" * 64, status="ready")
+    catalog.file.save("alpha-secret.csv", ContentFile(b"sku,title\nALPHA-1,Alpha secret kettle\n"), save=False)
+    catalog.save()
     return {
+        "import": catalog,
+        "api_key": api_key,
         "member": editor,
         "org": org,
         "product": product,
@@ -86,6 +94,12 @@ def object_for(name: str, a: dict) -> int:
         "dashboard:video_regenerate": a["video"].pk,
         "dashboard:member_role": a["member"].pk,
         "dashboard:member_remove": a["member"].pk,
+        "dashboard:api_key_revoke": a["api_key"].pk,
+        "dashboard:import_detail": a["import"].pk,
+        "dashboard:import_report": a["import"].pk,
+        "dashboard:import_confirm": a["import"].pk,
+        "dashboard:import_recheck": a["import"].pk,
+        "dashboard:import_discard": a["import"].pk,
         "files:photo": a["photo"].pk,
         "files:photo_mask": a["photo"].pk,
         "files:video": a["video"].pk,
@@ -127,6 +141,8 @@ def snapshot(a: dict) -> tuple:
         sorted(Product.objects.filter(organization=org).values_list("pk", "title")),
         sorted(Video.objects.filter(organization=org).values_list("pk", "review", "review_note")),
         sorted(Membership.objects.filter(organization=org).values_list("pk", "role")),
+        sorted(ApiKey.objects.filter(organization=org).values_list("pk", "revoked_at")),
+        sorted(CatalogImport.objects.filter(organization=org).values_list("pk", "status")),
     )
 
 
@@ -163,7 +179,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 20
+    assert checked == 26
     assert snapshot(org_a) == before
 
 
@@ -225,7 +241,8 @@ def test_owner_reaches_every_page(client, org_a):
         if not takes_id:
             continue
         url = reverse(name, args=[object_for(name, org_a)])
-        actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "member_role", "member_remove")
+        actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "_revoke", "member_role", "member_remove")
+        actions += ("import_confirm", "import_recheck", "import_discard")
         if name in {"dashboard:generate", "dashboard:photo_mask_upload"} or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name
@@ -239,6 +256,7 @@ PUBLIC = {
     "dashboard:password_reset_confirm",
     "dashboard:password_reset_complete",
     "dashboard:accept_invitation",
+    "files:signed",  # for API clients without a session: the signature decides (tests/api)
 }
 
 
