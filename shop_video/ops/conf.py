@@ -25,7 +25,7 @@ def content_security_policy(settings: dict[str, Any]) -> dict[str, Any]:
     """Scripts and style sheets from this origin only (htmx is self-hosted, no inline script); Stripe.js and its
     frames for the billing page. Inline `style` attributes stay allowed (style-src-attr): progress bars set their
     width there, and CSS cannot run script."""
-    from csp.constants import NONE, SELF, UNSAFE_INLINE
+    from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
     stripe = ["https://js.stripe.com"]
     stripe_api = ["https://api.stripe.com"]
@@ -38,7 +38,9 @@ def content_security_policy(settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "DIRECTIVES": {
             "default-src": [SELF],
-            "script-src": [SELF, *stripe],
+            # A page that must inline a script marks it nonce="{{ request.csp_nonce }}" (the nonce is only sent
+            # when a template asks for it).
+            "script-src": [SELF, *stripe, NONCE],
             "style-src": [SELF],
             "style-src-attr": [UNSAFE_INLINE],
             "img-src": [SELF, "data:", "blob:"],
