@@ -12,3 +12,4 @@ class OpsConfig(AppConfig):
 
         audit.connect_signals()
         metrics.register_collector()
+        metrics.register_credits_source(metrics.ledger_credits_captured)

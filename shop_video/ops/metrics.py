@@ -26,13 +26,23 @@ QUEUES = ("cpu", "gpu")
 STAGE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0)
 STAGE_SAMPLE = 1000  # the latest videos whose stage timings make the histogram
 
-_credits_source: Callable[[], float] | None = None
+_credits_source: Callable[[], float] | None = None  # set in OpsConfig.ready (the billing ledger)
 
 
 def register_credits_source(source: Callable[[], float]) -> None:
     """Billing registers a function returning the total credits captured so far (from its ledger)."""
     global _credits_source
     _credits_source = source
+
+
+def ledger_credits_captured() -> float:
+    """The default source: every capture in the billing ledger (the database is the truth, across processes)."""
+    from django.db.models import Sum
+
+    from billing.models import LedgerEntry
+
+    total = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CAPTURE).aggregate(total=Sum("credits"))["total"]
+    return float(total or 0)
 
 
 def redis_client(url: str | None = None, timeout: float = 1.0):

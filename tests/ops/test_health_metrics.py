@@ -96,14 +96,35 @@ def test_metrics_stage_durations_come_from_the_videos_timings(settings, broker, 
     assert [s.value for s in gsum if s.labels == {"engine": "compositor", "stage": "render"}] == [9.0]
 
 
-def test_credits_captured_come_from_the_registered_source(settings, broker):
+def test_credits_captured_come_from_the_billing_ledger(settings, broker):
+    from django.db import transaction
+
+    from billing import services as billing
+
     settings.CELERY_BROKER_URL = broker.url
+    first = JobFactory(credits=3)
+    second = JobFactory(credits=5, photo=first.photo, batch=first.batch)
+    third = JobFactory(credits=7, photo=first.photo, batch=first.batch)
+    with transaction.atomic():
+        billing.reserve_jobs(organization=first.organization, jobs=[first, second, third])
+    Job.objects.filter(pk__in=[first.pk, second.pk]).update(state=Job.State.SUCCEEDED)
+    Job.objects.filter(pk=third.pk).update(state=Job.State.FAILED)  # released, not captured
+    with transaction.atomic():
+        billing.settle_jobs([first.pk, second.pk, third.pk])
+        billing.settle_jobs([first.pk])  # a second settle captures nothing more
+    families = _families(Client().get("/metrics").content.decode())
+    assert [s.value for s in families["shopvideo_credits_captured"].samples] == [8]
+
+
+def test_credits_source_can_be_replaced(settings, broker):
+    settings.CELERY_BROKER_URL = broker.url
+    previous = metrics._credits_source
     metrics.register_credits_source(lambda: 42)
     try:
         families = _families(Client().get("/metrics").content.decode())
         assert [s.value for s in families["shopvideo_credits_captured"].samples] == [42]
     finally:
-        metrics._credits_source = None
+        metrics.register_credits_source(previous)
 
 
 def test_metrics_token_when_configured(settings, broker):
