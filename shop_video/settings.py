@@ -264,7 +264,7 @@ from shop_video.ops import conf as _ops_conf  # noqa: E402
 _ops_conf.apply(globals())
 
 # --- REST API (issue 5, h8): /api/v1/, API keys, error format, cursor pages, idempotency, throttling, OpenAPI ------
-INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI and Redoc served from our static files, no CDN
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI served from our static files, no CDN
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["shop_video.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["shop_video.api.permissions.HasApiKey"],
@@ -306,9 +306,8 @@ SPECTACULAR_SETTINGS = {
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"AspectRatioEnum": "generation.constants.ASPECT_RATIO_CHOICES"},
 }
 # Django's cache: DRF throttling counts requests here. Redis when REDIS_URL is set (shared by every web process),
 # otherwise local memory (per process: enough for the embedded demo and the tests).

@@ -9,7 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
 API_PREFIX = "/api/v1/"
-_PUBLIC = {"/api/v1/schema", "/api/v1/docs", "/api/v1/redoc"}
+_PUBLIC = {"/api/v1/schema", "/api/v1/docs"}
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

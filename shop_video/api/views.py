@@ -168,14 +168,20 @@ def _page(example: dict) -> dict:
     return {"next": "https://shop.example/api/v1/…?cursor=cD0xMjM%3D", "previous": None, "results": [example]}
 
 
-def _ex(name: str, value, *, request: bool = False, response: bool = True, status_codes=None) -> OpenApiExample:
+def _ex(
+    name: str, value, *, request: bool = False, response: bool = True, status_codes=None, media_type=None
+) -> OpenApiExample:
     return OpenApiExample(
         name,
         value=value,
         request_only=request and not response,
         response_only=response and not request,
         status_codes=status_codes,
+        media_type=media_type or "application/json",
     )
+
+
+MULTIPART = "multipart/form-data"
 
 
 def _error(description: str, code: str, message: str, fields: dict | None = None) -> OpenApiResponse:
@@ -283,8 +289,15 @@ def _sku_conflict(exc: services.ProductInvalid):
 )
 class ProductViewSet(OrgViewSet):
     serializer_class = s.ProductSerializer
-    parser_classes = [MultiPartParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_parsers(self):
+        # Called before DRF sets self.action: multipart (photo files) for creating only, JSON everywhere.
+        action = getattr(self, "action", None)
+        request = getattr(self, "request", None)
+        if action is None and request is not None and getattr(self, "action_map", None):
+            action = self.action_map.get(request.method.lower())
+        return [MultiPartParser(), JSONParser()] if action == "create" else [JSONParser()]
 
     def get_queryset(self):
         return selectors.products_for(self.organization).prefetch_related(
@@ -315,7 +328,14 @@ class ProductViewSet(OrgViewSet):
         examples=[
             _ex(
                 "multipart fields",
-                {"title": "Amber glass bottle", "sku": "AGB-100", "category": "home"},
+                {"title": "Amber glass bottle", "sku": "AGB-100", "category": "home", "photos": ["(a photo file)"]},
+                request=True,
+                response=False,
+                media_type=MULTIPART,
+            ),
+            _ex(
+                "JSON with photo URLs",
+                {"title": "Amber glass bottle", "sku": "AGB-100", "photo_urls": ["https://cdn.shop.example/agb.jpg"]},
                 request=True,
                 response=False,
             ),
@@ -415,7 +435,16 @@ class PhotoViewSet(OrgViewSet):
         parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": s.PhotoCreateSerializer},
         responses={201: s.PhotoSerializer},
-        examples=[_ex("Created", PHOTO_EXAMPLE, status_codes=["201"])],
+        examples=[
+            _ex(
+                "multipart fields",
+                {"product": 42, "file": "(the photo file)"},
+                request=True,
+                response=False,
+                media_type=MULTIPART,
+            ),
+            _ex("Created", PHOTO_EXAMPLE, status_codes=["201"]),
+        ],
     )
     @idempotent
     def create(self, request: Request) -> Response:
@@ -435,11 +464,17 @@ class PhotoViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Supply a mask for a photo",
+        operation_id="photos_mask",
         description="multipart/form-data `mask`: white (or opaque) where the product is. It replaces the computed "
         "cutout for every later job of this photo; it is scaled to the photo if its size differs.",
         request={"multipart/form-data": s.MaskUploadSerializer},
         responses={200: s.PhotoSerializer},
-        examples=[_ex("The photo with its new mask", {**PHOTO_EXAMPLE, "mask_source": "supplied"})],
+        examples=[
+            _ex(
+                "multipart fields", {"mask": "(the mask file, PNG)"}, request=True, response=False, media_type=MULTIPART
+            ),
+            _ex("The photo with its new mask", {**PHOTO_EXAMPLE, "mask_source": "supplied"}),
+        ],
     )
     @action(detail=True, methods=["post"], url_path="mask")
     def mask(self, request: Request, pk=None) -> Response:
@@ -667,6 +702,7 @@ class JobViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Price a job request without creating anything",
+        operation_id="jobs_estimate",
         description="The same body as `POST /api/v1/jobs`; answers how many videos it would make and what they "
         "would cost in credits.",
         request=s.JobRequestSerializer,
@@ -687,6 +723,7 @@ class JobViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Cancel a job",
+        operation_id="jobs_cancel",
         description="A queued job never runs; a running one stops at its next step; its reserved credits are "
         "released. A job that has already finished is returned unchanged.",
         request=None,
@@ -700,6 +737,7 @@ class JobViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Retry a failed or canceled job",
+        operation_id="jobs_retry",
         description="Queues the job again with a fresh attempt budget (and reserves its credits again). "
         "409 `not_retryable` for a job that is queued, running or succeeded.",
         request=None,
@@ -743,6 +781,7 @@ class BatchViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Cancel every queued or running job of a batch",
+        operation_id="batches_cancel",
         request=None,
         responses={200: s.BatchSerializer},
         examples=[
