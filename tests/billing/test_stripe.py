@@ -230,3 +230,20 @@ def test_demo_mode_without_keys(db, settings, client):
     with pytest.raises(services.BillingError) as info:
         services.start_pack_purchase(organization=org, pack="starter")
     assert info.value.code == "payments_disabled"
+
+
+def test_the_buy_flow_pages_render_the_card_element(db, stripe_on, client):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, MembershipFactory
+
+    member = MembershipFactory(organization=OrganizationFactory(credits=0))
+    client.login(username=member.user.username, password=PASSWORD)
+    response = client.post(reverse("billing:buy_pack", args=["starter"]))
+    payment = Payment.objects.get(organization=member.organization)
+    assert response.status_code == 302 and response["Location"] == reverse("billing:pay", args=[payment.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert f"{stripe_on}/js.stripe.com/v3/" in page
+    assert f'data-secret="{payment.payment_intent_id}_secret' in page
+    assert 'id="card-element"' in page and "confirmCardPayment" in page
+    assert client.get(reverse("billing:payment_detail", args=[payment.pk])).status_code == 200
