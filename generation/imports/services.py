@@ -9,6 +9,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from billing import pricing
 from generation import services as gen_services
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
+from generation.market_services import set_localized_title
 from generation.models import Batch, CatalogImport, CatalogImportRow, MarketPreset, Photo, Product, Scene
 from generation.pipeline.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
@@ -560,13 +562,26 @@ def confirm_import(*, catalog_import: CatalogImport, user=None) -> Batch:
     return batch
 
 
+def _price(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
 def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[Photo]]) -> None:
     if not rows:
         return
     org_id = imp.organization_id
     products = {p.sku: p for p in Product.objects.filter(organization_id=org_id, sku__in=[r.sku for r in rows])}
     new = [
-        Product(organization_id=org_id, sku=r.sku, title=r.title, category=r.category or "other")
+        Product(
+            organization_id=org_id,
+            sku=r.sku,
+            title=r.title,
+            category=r.category or "other",
+            price=_price(r.price) if r.price else None,
+        )
         for r in rows
         if r.sku not in products
     ]
@@ -575,11 +590,14 @@ def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[
     changed = []
     for r in rows:
         p = products[r.sku]
-        if (p.title, p.category) != (r.title, r.category or p.category):
-            p.title, p.category = r.title, r.category or p.category
+        price = _price(r.price) if r.price else p.price
+        if (p.title, p.category, p.price) != (r.title, r.category or p.category, price):
+            p.title, p.category, p.price = r.title, r.category or p.category, price
             changed.append(p)
+        for language, title in (r.data.get("titles") or {}).items():
+            set_localized_title(product=p, language=language, title=title)  # checked in validation
     if changed:
-        Product.objects.bulk_update(changed, ["title", "category", "updated_at"])
+        Product.objects.bulk_update(changed, ["title", "category", "price", "updated_at"])
     product_ids = [products[r.sku].pk for r in rows]
     existing = {
         (ph.product_id, ph.checksum): ph

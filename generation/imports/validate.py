@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from generation.constants import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS
 from generation.models import CatalogImport, Product
+from generation.presets import MARKETS_BY_SLUG
 
 from .formats import Issue, split_list
 from .zipimages import safe_member_name
@@ -59,6 +60,7 @@ MESSAGES = {
     "unknown_scene": _("Unknown scene %(value)s."),
     "unknown_aspect_ratio": _("Unknown aspect ratio %(value)s; use %(choices)s."),
     "invalid_seconds": _("Durations must be whole seconds from %(min)d to %(max)d; got %(value)s."),
+    "unknown_language": _("No market captions in the language %(value)s."),
     "invalid_price": _("The price %(value)s is not a number."),
     # images (worker)
     "url_not_allowed": _("Only http and https image URLs can be fetched."),
@@ -152,8 +154,11 @@ def validate_row(row, ctx: Context) -> list[dict]:
         issues.append(issue_dict(line, col["title"], "missing_title"))
     elif len(row.title) > MAX_TITLE:
         issues.append(issue_dict(line, col["title"], "title_too_long", max=MAX_TITLE))
+    languages = {m.caption_language for m in MARKETS_BY_SLUG.values()}
     for lang, title in (data.get("titles") or {}).items():
-        if len(title) > MAX_TITLE:
+        if lang.split("-")[0] not in languages:
+            issues.append(issue_dict(line, f"title_{lang}", "unknown_language", value=lang))
+        elif len(title) > MAX_TITLE:
             issues.append(issue_dict(line, f"title_{lang}", "title_too_long", max=MAX_TITLE))
     # Category: strict in our format, best effort from the platforms' free text.
     if ctx.fmt == CatalogImport.Format.SHOPVIDEO and row.category:

@@ -62,9 +62,10 @@ def test_happy_path_becomes_one_batch(org, allow_server):
     assert sorted(jobs.filter(photo__product__sku="MUG-2").values_list("seconds", flat=True)) == [5, 10]
     photo = Photo.objects.get(product=bottle)
     assert photo.file.storage.exists(photo.file.name) and photo.mask.storage.exists(photo.mask.name)
-    # Localized titles are kept with the import row (no localized-title model on Product yet).
+    # Localized titles become the product's localizations (captions per market language).
     row = imp.rows.get(sku="BOT-1")
     assert row.data["titles"] == {"de": "Glasflasche", "ja": "ガラス瓶"}
+    assert dict(bottle.localizations.values_list("language", "title")) == {"de": "Glasflasche", "ja": "ガラス瓶"}
     assert row.product_id == bottle.pk
     imp.refresh_from_db()
     assert imp.status == CatalogImport.Status.CONFIRMED and imp.batch_id == batch.pk
@@ -219,3 +220,9 @@ def test_discard_removes_import_and_staged_files(org, allow_server, media_root):
         services.discard_import(catalog_import=imp)
     assert not CatalogImport.objects.exists()
     assert not [p for p in media_root.rglob("*") if p.is_file()]
+
+
+def test_localized_title_in_a_language_without_market_is_reported(org):
+    data = csv_bytes(["sku,title,image_url,markets,title_de,title_xx", "L-1,Lamp,http://example.com/l.jpg,us,Lampe,?"])
+    imp = services.stage_import(organization=org, csv_upload=data)
+    assert {(r, c, code) for r, c, code, _m in report_rows(imp)} >= {(2, "title_xx", "unknown_language")}

@@ -92,6 +92,7 @@ def test_shopify_export(org, allow_server):
     tee = Product.objects.get(organization=org, sku="TEE-S")
     assert (tee.title, tee.category) == ("Organic Cotton Tee", "apparel")
     assert imp.rows.get(sku="TEE-S").price == "19.90"
+    assert str(tee.price) == "19.90"
     # Photos in Shopify's Image Position order (front = 1, back = 2), each once.
     assert list(Photo.objects.filter(product=tee).order_by("id").values_list("original_name", flat=True)) == [
         "tee-front.jpg",
