@@ -397,7 +397,7 @@ def _photo_rejected(exc: services.PhotoRejected, field: str):
 @extend_schema_view(
     list=extend_schema(
         summary="List photos",
-        description="Oldest first within the newest-first pages; filter by `product`. URLs are signed and expire.",
+        description="Newest first; filter by `product`. `file_url` and `mask_url` are signed and expire.",
         parameters=[OpenApiParameter("product", int, description="Product id")],
         examples=[_ex("A page of photos", _page(PHOTO_EXAMPLE))],
     ),

@@ -108,3 +108,47 @@ def test_create_api_key_command_refuses_a_bad_slug(db):
 
     with pytest.raises(CommandError):
         call_command("create_api_key", "--org", "not a slug", stdout=io.StringIO())
+
+
+ENDPOINTS = [
+    ("get", "/api/v1/products"),
+    ("post", "/api/v1/products"),
+    ("get", "/api/v1/products/1"),
+    ("patch", "/api/v1/products/1"),
+    ("delete", "/api/v1/products/1"),
+    ("get", "/api/v1/photos"),
+    ("post", "/api/v1/photos"),
+    ("get", "/api/v1/photos/1"),
+    ("post", "/api/v1/photos/1/mask"),
+    ("get", "/api/v1/markets"),
+    ("get", "/api/v1/markets/us"),
+    ("get", "/api/v1/scenes"),
+    ("get", "/api/v1/scenes/studio-sweep"),
+    ("get", "/api/v1/jobs"),
+    ("post", "/api/v1/jobs"),
+    ("post", "/api/v1/jobs/estimate"),
+    ("get", "/api/v1/jobs/1"),
+    ("post", "/api/v1/jobs/1/cancel"),
+    ("post", "/api/v1/jobs/1/retry"),
+    ("get", "/api/v1/batches"),
+    ("get", "/api/v1/batches/1"),
+    ("post", "/api/v1/batches/1/cancel"),
+    ("get", "/api/v1/videos"),
+    ("get", "/api/v1/videos/1"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_every_endpoint_wants_a_key(org, method, path):
+    response = getattr(client_for(None), method)(path, {}, format="json")
+    assert response.status_code == 401, (method, path)
+    assert error_of(response)["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_every_endpoint_refuses_a_revoked_key(key, method, path):
+    api_key, secret = key
+    revoke_api_key(api_key=api_key)
+    response = getattr(client_for(secret), method)(path, {}, format="json")
+    assert response.status_code == 401, (method, path)
+    assert error_of(response)["code"] == "api_key_revoked"

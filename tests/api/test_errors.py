@@ -46,3 +46,22 @@ def test_an_unexpected_error_is_a_json_500_and_logged(api, monkeypatch, caplog):
     assert error_of(response)["code"] == "internal_error"
     assert "bug" not in response.content.decode()
     assert any("unhandled error" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/products",
+        "/api/v1/photos",
+        "/api/v1/markets",
+        "/api/v1/scenes",
+        "/api/v1/jobs",
+        "/api/v1/batches",
+        "/api/v1/videos",
+    ],
+)
+@pytest.mark.parametrize("params", [{"cursor": "not-a-cursor"}, {"page_size": "0"}, {"page_size": "1e9"}])
+def test_every_list_refuses_bad_paging(api, path, params):
+    response = api.get(path, params)
+    assert response.status_code == 400, (path, params)
+    assert error_of(response)["code"] in {"invalid_cursor", "invalid_page_size"}

@@ -176,11 +176,10 @@ def test_update_to_a_taken_sku_is_409(api, org, product):
 def test_delete_removes_the_product_its_photos_and_their_files(api, product):
     names = [n for p in product.photos.all() for n in (p.file.name, p.mask.name)]
     assert all(default_storage.exists(n) for n in names)
-    with pytest.MonkeyPatch.context():
-        from django.test import TestCase
+    from django.test import TestCase
 
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            response = api.delete(f"/api/v1/products/{product.pk}")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.delete(f"/api/v1/products/{product.pk}")
     assert response.status_code == 204
     assert not Product.objects.filter(pk=product.pk).exists() and not Photo.objects.filter(product=product.pk).exists()
     assert not any(default_storage.exists(n) for n in names)
@@ -206,3 +205,18 @@ def test_another_orgs_product_is_404(api, other_product, method):
 
 def test_another_orgs_product_is_not_listed(api, other_product):
     assert api.get("/api/v1/products").json()["results"] == []
+
+
+def test_delete_after_billed_jobs_were_canceled(api, product):
+    from django.test import TestCase
+
+    created = api.post(
+        "/api/v1/jobs", {"product": product.pk, "markets": ["us"], "aspect_ratios": ["1:1"]}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for job in created.json()["jobs"]:
+            assert api.post(f"/api/v1/jobs/{job['id']}/cancel").status_code == 200
+        response = api.delete(f"/api/v1/products/{product.pk}")
+    assert response.status_code == 204, response.content
+    assert not Job.objects.filter(photo__product_id=product.pk).exists()
