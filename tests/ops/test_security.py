@@ -74,6 +74,7 @@ def test_login_page_and_probes_have_the_csp(client):
 
 # --- production settings ---------------------------------------------------------------------------------------------
 
+_TEST_ONLY_ENV = ("DATABASE_URL", "REDIS_URL", "STRIPE_API_BASE", "DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_DATABASE_NAME")
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "shop_video.settings_production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
@@ -84,7 +85,8 @@ PROD_ENV = {
 
 
 def _manage(args: list[str], tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "STRIPE_API_BASE")}
+    # The test process' own switches (browser tests set DJANGO_ALLOW_ASYNC_UNSAFE) are not the deployment's.
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY_ENV}
     env.update(PROD_ENV, SHOPVIDEO_VAR_DIR=str(tmp_path), **overrides)
     env = {k: v for k, v in env.items() if v is not None and v != "<unset>"}
     return subprocess.run(
@@ -109,8 +111,8 @@ def test_production_settings_values(tmp_path):
         "s.SECURE_HSTS_SECONDS, s.ALLOWED_HOSTS, s.SECURE_REDIRECT_EXEMPT, "
         "s.LOGGING['handlers']['console']['formatter'])"
     )
-    env = {**os.environ, **PROD_ENV, "SHOPVIDEO_VAR_DIR": str(tmp_path)}
-    env.pop("STRIPE_API_BASE", None)
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY_ENV}
+    env.update(PROD_ENV, SHOPVIDEO_VAR_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split(" ", 5)[:5] == ["False", "True", "True", "True", "31536000"]
