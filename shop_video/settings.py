@@ -228,6 +228,11 @@ if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and __import__("os").environ.get("DJANGO_SET
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST is for the test settings only; unset it.")
+CELERY_BEAT_SCHEDULE["billing-process-pending-events"] = {  # Stripe events whose fulfilment failed are retried
+    "task": "billing.tasks.process_pending_events",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
+}
 CELERY_BEAT_SCHEDULE["webhooks-send-due"] = {  # deliveries the broker lost, or whose worker died mid-attempt
     "task": "webhooks.tasks.send_due_deliveries",
     "schedule": 60.0,
