@@ -38,7 +38,14 @@ TIME_BUDGET_SECONDS = 90
 
 
 @pytest.fixture
-def api_schema(live_server, transactional_db):
+def api_schema(live_server, transactional_db, monkeypatch):
+    # Generated photo URLs must never leave this machine: every host is refused before any DNS lookup.
+    from generation.imports import fetch
+
+    def refuse(host, port):
+        raise fetch.FetchError("address_not_allowed")
+
+    monkeypatch.setattr(fetch, "resolve_checked", refuse)
     ensure_presets()
     org = OrganizationFactory()
     grant(org)
