@@ -34,6 +34,8 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportSerializer(serializers.ModelSerializer):
+    # Blank until the header has been read (an empty or unreadable file has no format): documented as such.
+    format = serializers.ChoiceField(choices=CatalogImport.Format.choices, allow_blank=True, read_only=True)
     issues = serializers.SerializerMethodField(help_text=f"The first {REPORT_PREVIEW} issues of the row report.")
     estimate = serializers.SerializerMethodField(help_text="Credits and videos of the valid rows (when ready).")
 

@@ -312,7 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
-    "ENUM_NAME_OVERRIDES": {"AspectRatioEnum": "generation.constants.ASPECT_RATIO_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "AspectRatioEnum": "generation.constants.ASPECT_RATIO_CHOICES",
+        "WebhookEventTypeEnum": "shop_video.webhooks.models.EventType",
+    },
 }
 # Django's cache: DRF throttling counts requests here. Redis when REDIS_URL is set (shared by every web process),
 # otherwise local memory (per process: enough for the embedded demo and the tests).

@@ -1,7 +1,7 @@
 """Small overrides for the test suite; everything else is the real settings module."""
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, VAR_DIR, env
+from .settings import DATABASES, STATIC_ROOT, VAR_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 MEDIA_ROOT = VAR_DIR / "test-media"
@@ -16,3 +16,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=str(VAR_DIR / "test-db.sqlite3"))}
 else:
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_shopvideo")}
+
+# WhiteNoise warns on every request when STATIC_ROOT is missing; the tests serve static files from the finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

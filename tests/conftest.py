@@ -5,6 +5,16 @@ import pytest
 from tests import synthetic
 
 
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback() -> None:
+    """Every transactional test (live_server, worker processes) restores the migrated rows when it starts.
+
+    Overrides pytest-django's fixture of this name so that its mere presence turns serialized rollback on for all
+    of them: the market presets come from a data migration, and a transactional test's flush would otherwise leave
+    later tests without them, or (mixed with serialized ones) re-create content types twice.
+    """
+
+
 @pytest.fixture
 def png_bytes():
     def encode(image, fmt: str = "PNG", **kwargs) -> bytes:

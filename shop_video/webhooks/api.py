@@ -6,7 +6,7 @@ Every object is looked up through the key's organization: another organization's
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -109,6 +109,18 @@ class _Base(APIView):
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
+def _page_of(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of one cursor page (these are plain APIViews, so drf-spectacular cannot infer the paginator)."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
 def _api_error(exc: services.WebhookError) -> ApiError:
     return ApiError(exc.message, exc.code, fields=exc.fields)
 
@@ -124,7 +136,7 @@ class EndpointListView(_Base):
     @extend_schema(
         operation_id="webhook_endpoints_list",
         tags=["webhooks"],
-        responses={200: EndpointSerializer(many=True)},
+        responses={200: _page_of("WebhookEndpointPage", EndpointSerializer)},
         summary="List webhook endpoints",
     )
     def get(self, request: Request) -> Response:
@@ -189,7 +201,12 @@ class DeliveryListView(_Base):
         operation_id="webhook_deliveries_list",
         tags=["webhooks"],
         parameters=[DeliveryFilterSerializer],
-        responses={200: DeliverySerializer(many=True), 400: ErrorSerializer},
+        # 404: an `endpoint` filter naming no endpoint of this organization.
+        responses={
+            200: _page_of("WebhookDeliveryPage", DeliverySerializer),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+        },
         summary="The delivery log, newest first",
     )
     def get(self, request: Request) -> Response:
