@@ -106,11 +106,15 @@ def _start_embedded_redis() -> tuple[subprocess.Popen, str, Path]:
 
 
 def _reset_pools(app) -> None:
-    """Drop connections made for another broker URL; new ones are made from the current configuration."""
-    if app._pool is not None:
-        with contextlib.suppress(Exception):
-            app._pool.force_close_all()
-        app._pool = None
+    """Drop connections made for another broker URL; new ones are made from the current configuration.
+
+    Celery's pools live in kombu's global registries, keyed by broker URL: closing only the app's pool left a
+    closed pool registered under that URL, and the next test that used the URL again got "Acquire on closed pool".
+    """
+    from kombu import pools
+
+    pools.reset()  # closes every pooled connection and producer and forgets them
+    app._pool = None
     app.amqp._producer_pool = None
 
 
