@@ -15,6 +15,16 @@ def django_db_serialized_rollback() -> None:
     """
 
 
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver for the whole run: a second sync_playwright() in the same thread fails while the
+    first one's event loop is alive, so every browser test (tests/e2e, tests/ops) launches from this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
 @pytest.fixture
 def png_bytes():
     def encode(image, fmt: str = "PNG", **kwargs) -> bytes:

@@ -30,14 +30,6 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
 @pytest.fixture
 def browser_context(playwright_driver, request) -> Iterator:
     """A fresh Chromium profile per test (its own user-data-dir), English unless the test asks otherwise."""

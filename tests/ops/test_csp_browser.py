@@ -43,22 +43,19 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 
 @pytest.fixture
-def chromium() -> Iterator:
+def chromium(playwright_driver) -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    profile = Path(tempfile.mkdtemp(prefix="sv-h12-chromium-"))
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, locale="en-US"
-        )
-        context.set_default_timeout(20_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    profile = Path(tempfile.mkdtemp(prefix="sv-chromium-"))
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, locale="en-US"
+    )
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_main_pages_log_no_csp_violation(chromium, live_server, settings, tmp_path):
