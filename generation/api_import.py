@@ -172,4 +172,3 @@ class ImportViewSet(OrgViewSet):
                 raise Conflict(exc.message, exc.code) from exc
             raise ApiError(exc.message, exc.code) from exc
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
-

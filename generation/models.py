@@ -369,3 +369,6 @@ class CatalogImportRow(models.Model):
             models.UniqueConstraint(fields=["catalog_import", "position"], name="catalog_import_row_unique_pos"),
         ]
         indexes = [models.Index(fields=["catalog_import", "status"], name="catalog_import_row_status")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.sku or self.title or self.group_key}"

@@ -4,6 +4,7 @@ Embedded defaults (no variables set) are what `make demo` runs on: SQLite, the r
 unix socket under var/, media on local disk, the CPU compositor engine.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -224,7 +225,7 @@ SHOPVIDEO_WEBHOOK_READ_TIMEOUT = env.float("SHOPVIDEO_WEBHOOK_READ_TIMEOUT", def
 # Test-only: hosts (e.g. 127.0.0.1) that webhooks may reach over plain HTTP on private addresses. Honoured only
 # under shop_video.settings_test; any other settings module refuses to start with it (docs/webhooks.md).
 SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST = env.list("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST", default=[])
-if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and __import__("os").environ.get("DJANGO_SETTINGS_MODULE") != "shop_video.settings_test":
+if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and os.environ.get("DJANGO_SETTINGS_MODULE") != "shop_video.settings_test":
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST is for the test settings only; unset it.")
