@@ -93,6 +93,25 @@ def _save(account: CreditAccount, entries: Sequence[LedgerEntry]) -> None:
     LedgerEntry.objects.bulk_create(entries, batch_size=1000)
 
 
+def _notify_if_low(account: CreditAccount, available_before: int) -> None:
+    """The `credits.low` webhook, once per fall of the available credits below SHOPVIDEO_CREDITS_LOW (queued by the
+    webhooks app after commit, so a rolled-back reservation sends nothing)."""
+    threshold = settings.SHOPVIDEO_CREDITS_LOW
+    if available_before >= threshold > account.available:
+        from shop_video.webhooks.services import emit  # billing stays importable without the webhooks app loaded
+
+        emit(
+            "credits.low",
+            account.organization_id,
+            {
+                "balance": account.balance,
+                "reserved": account.reserved,
+                "available": account.available,
+                "threshold": threshold,
+            },
+        )
+
+
 def _positive(credits: Any) -> int:
     if isinstance(credits, bool) or not isinstance(credits, int) or credits <= 0:
         raise BillingError(_("The number of credits must be a positive whole number."), "invalid_credits")
@@ -135,8 +154,10 @@ def debit_adjustment(*, organization, credits: int, reason: str, user=None) -> L
         account = _locked_account(organization.pk)
         if credits > account.available:
             raise InsufficientCredits(required=credits, available=account.available)
+        available_before = account.available
         entry = _entry(account, Kind.ADJUSTMENT, credits, -credits, 0, reason=(reason or "")[:300], created_by=user)
         _save(account, [entry])
+        _notify_if_low(account, available_before)
     return entry
 
 
@@ -170,6 +191,7 @@ def reserve_jobs(*, organization, jobs: Sequence) -> int:
     account = _locked_account(organization.pk)
     if total > account.available:
         raise InsufficientCredits(required=total, available=account.available)
+    available_before = account.available
     existing = {c.job_id: c for c in JobCharge.objects.select_for_update().filter(job__in=[j.pk for j in jobs])}
     entries: list[LedgerEntry] = []
     new_charges: list[JobCharge] = []
@@ -188,6 +210,7 @@ def reserve_jobs(*, organization, jobs: Sequence) -> int:
         entries.append(_entry(account, Kind.RESERVE, job.credits, 0, job.credits, job_id=job.pk, job_round=job_round))
     JobCharge.objects.bulk_create(new_charges, batch_size=1000)
     _save(account, entries)
+    _notify_if_low(account, available_before)
     return sum(e.credits for e in entries)
 
 

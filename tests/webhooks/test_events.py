@@ -97,3 +97,26 @@ def test_another_organizations_jobs_do_not_reach_this_endpoint(org_with_endpoint
     job = JobFactory(photo=_broken_photo(other))
     generation_services.execute_job(job_id=job.pk)
     assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
+
+
+def test_credits_low_fires_once_when_a_reservation_crosses_the_threshold(org_with_endpoint, settings, receiver):
+    settings.SHOPVIDEO_CREDITS_LOW = 50
+    _, endpoint = org_with_endpoint
+    org = OrganizationFactory(credits=60)
+    low_endpoint = services.create_endpoint(organization=org, url=receiver.url, events=["credits.low"])
+    photo = PhotoFactory(product__organization=org)
+    matrix = generation_services.VariantMatrix(markets=["us"], aspect_ratios=["1:1"], seconds=[5])  # 5 credits
+
+    generation_services.submit_batch(organization=org, user=None, photos=[photo], matrix=matrix)  # 60 → 55
+    assert not WebhookDelivery.objects.filter(event_type="credits.low").exists()
+    generation_services.submit_batch(organization=org, user=None, photos=[photo], matrix=matrix)  # 55 → 50
+    generation_services.submit_batch(organization=org, user=None, photos=[photo], matrix=matrix)  # 50 → 45: below
+    generation_services.submit_batch(organization=org, user=None, photos=[photo], matrix=matrix)  # 45 → 40
+
+    delivery = WebhookDelivery.objects.get(event_type="credits.low")  # once, for this organization only
+    assert delivery.endpoint == low_endpoint != endpoint
+    assert delivery.payload["data"] == {"balance": 60, "reserved": 15, "available": 45, "threshold": 50}
+    assert services.deliver(delivery.pk).status == "succeeded"
+    assert Webhook(low_endpoint.secret).verify(receiver.requests[-1].body, receiver.requests[-1].headers)["type"] == (
+        "credits.low"
+    )
