@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -500,45 +501,37 @@ class PhotoViewSet(OrgViewSet):
     ),
     retrieve=extend_schema(summary="Get a market", examples=[_ex("A market", MARKET_EXAMPLE)]),
 )
-class MarketViewSet(OrgViewSet):
-    serializer_class = s.MarketSerializer
+class PresetViewSet(OrgViewSet):
+    """Read-only presets addressed by slug (markets, scenes): one list and one retrieve for both."""
+
     pagination_class = SlugCursorPagination
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
 
-    def get_queryset(self):
-        return selectors.markets()
-
     def list(self, request: Request) -> Response:
-        return self.paged(self.get_queryset(), s.MarketSerializer)
+        return self.paged(self.get_queryset(), self.serializer_class)
 
     def retrieve(self, request: Request, slug=None) -> Response:
-        from django.shortcuts import get_object_or_404
+        preset = get_object_or_404(self.get_queryset(), slug=slug)
+        return Response(self.serializer_class(preset, context=self.ctx()).data)
 
-        market = get_object_or_404(self.get_queryset(), slug=slug)
-        return Response(s.MarketSerializer(market, context=self.ctx()).data)
+
+class MarketViewSet(PresetViewSet):
+    serializer_class = s.MarketSerializer
+
+    def get_queryset(self):
+        return selectors.markets()
 
 
 @extend_schema_view(
     list=extend_schema(summary="List scenes", examples=[_ex("Scenes", _page(SCENE_EXAMPLE))]),
     retrieve=extend_schema(summary="Get a scene", examples=[_ex("A scene", SCENE_EXAMPLE)]),
 )
-class SceneViewSet(OrgViewSet):
+class SceneViewSet(PresetViewSet):
     serializer_class = s.SceneSerializer
-    pagination_class = SlugCursorPagination
-    lookup_field = "slug"
-    lookup_value_regex = SLUG_REGEX
 
     def get_queryset(self):
         return selectors.all_scenes()
-
-    def list(self, request: Request) -> Response:
-        return self.paged(self.get_queryset(), s.SceneSerializer)
-
-    def retrieve(self, request: Request, slug=None) -> Response:
-        from django.shortcuts import get_object_or_404
-
-        return Response(s.SceneSerializer(get_object_or_404(self.get_queryset(), slug=slug)).data)
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------------
