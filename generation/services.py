@@ -821,6 +821,7 @@ def _delete_other_attempts(job: Job, keep_attempt: int | None) -> None:
     prefix = _attempt_prefix(job)
     try:
         dirs, _files = default_storage.listdir(prefix)
+    # Nothing stored yet, or a storage backend without listdir (Django's base Storage raises NotImplementedError).
     except (FileNotFoundError, NotImplementedError, OSError):
         return
     for name in dirs:
