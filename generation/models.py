@@ -205,6 +205,14 @@ class Job(models.Model):
     engine = models.CharField(max_length=12, choices=ENGINE_CHOICES, default="compositor")
     seed = models.BigIntegerField(default=0)
     credits = models.PositiveIntegerField(default=0, help_text=_("Price in credits, fixed at submission"))
+    # Made for one platform (generation.pipeline.platforms): the video must pass its export check to be delivered.
+    # Blank: no platform chosen; the video is still checked against its market's default, for information.
+    platform = models.CharField(_("platform"), max_length=12, blank=True)
+    # Caption overlay (generation.pipeline.captions): the localized title, and optionally the price tag and the
+    # call to action, drawn into the video and the poster.
+    captions = models.BooleanField(_("captions"), default=False)
+    caption_price = models.BooleanField(_("price tag"), default=False)
+    caption_cta = models.BooleanField(_("call to action"), default=False)
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     attempt = models.PositiveSmallIntegerField(default=0, help_text=_("Number of the current or last attempt"))
@@ -238,6 +246,10 @@ class Job(models.Model):
                 condition=Q(aspect_ratio__in=["9:16", "1:1", "16:9", "4:5"]), name="job_aspect_valid"
             ),
             models.CheckConstraint(condition=Q(engine__in=["compositor", "dit"]), name="job_engine_valid"),
+            models.CheckConstraint(
+                condition=Q(captions=True) | (Q(caption_price=False) & Q(caption_cta=False)),
+                name="job_caption_parts_need_captions",
+            ),
         ]
 
     def __str__(self) -> str:
