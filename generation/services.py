@@ -42,10 +42,19 @@ from PIL import Image
 
 from billing import pricing
 from billing import services as billing_services
-from generation.constants import ASPECT_RATIOS, DEFAULT_FPS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
+from generation.constants import (
+    ASPECT_RATIOS,
+    DEFAULT_FPS,
+    ENGINES,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    RESOLUTIONS,
+    frame_size,
+)
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
 from generation.pipeline import cutout, ingest
 from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
+from generation.pipeline.platforms import PLATFORMS, export_report
 from generation.pipeline.spec import VariantSpec
 from generation.presets import MARKETS_BY_SLUG, PLATFORM_ASPECTS, LookPreset
 from shop_video.ops.context import job_log_context, set_job_log_fields
@@ -104,9 +113,9 @@ class MatrixInvalid(BadInputError):
 
     code = "invalid_matrix"
 
-    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None, code: str | None = None):
         self.fields = fields
-        super().__init__(message or _("The video options are not valid."))
+        super().__init__(message or _("The video options are not valid."), code)
 
 
 class JobNotRetryable(BadInputError):
@@ -338,6 +347,10 @@ class VariantMatrix:
     resolution: str = "480p"
     engine: str = "compositor"
     seed: int | None = None  # None → a random seed per job
+    platform: str = ""  # "" → none enforced; else the videos must fit its rules (aspect ratios, durations, sizes)
+    captions: bool = False  # overlay the localized title (generation.pipeline.captions)
+    caption_price: bool = False  # … with the product's price, formatted for the market
+    caption_cta: bool = False  # … with the call to action
 
 
 @dataclass(frozen=True)
@@ -388,9 +401,11 @@ def _default_scene(market: MarketPreset) -> Scene | None:
 def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: int | None = None) -> list[_Variant]:
     """Validate the matrix and return one variant per video of one photo; raises MatrixInvalid."""
     fields: dict[str, list[str]] = {}
+    codes: set[str] = set()
 
-    def err(name: str, message: str) -> None:
+    def err(name: str, message: str, code: str = MatrixInvalid.code) -> None:
         fields.setdefault(name, []).append(message)
+        codes.add(code)
 
     market_slugs = _unique(s.strip().lower() for s in (matrix.markets or []) if isinstance(s, str))
     if not market_slugs:
@@ -451,8 +466,11 @@ def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: i
         isinstance(matrix.seed, bool) or not isinstance(matrix.seed, int) or not 0 <= matrix.seed < 2**31
     ):
         err("seed", _("The seed must be a whole number from 0 to 2147483647."))
+    aspects = _check_platform(matrix, aspects, seconds, err)
+    _check_captions(matrix, err)
     if fields:
-        raise MatrixInvalid(fields)
+        # One kind of error: its own code (platform_rule, caption_options); several: the general one.
+        raise MatrixInvalid(fields, code=codes.pop() if len(codes) == 1 else None)
 
     variants: list[_Variant] = []
     for market_slug in market_slugs:
@@ -479,10 +497,92 @@ def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: i
     return variants
 
 
+def _check_platform(matrix: VariantMatrix, aspects: list[str], seconds: list, err) -> list[str]:
+    """The chosen platform's rules that can be known before rendering (aspect ratio, duration, resolution, frame
+    rate); size and bitrate are checked on the finished file. Returns the aspect ratios: the platform's own when
+    none were chosen."""
+    if not matrix.platform:
+        return aspects
+    preset = PLATFORMS.get(matrix.platform)
+    if preset is None:
+        err(
+            "platform",
+            _("Unknown platform %(value)s; choose from %(choices)s.")
+            % {"value": matrix.platform, "choices": ", ".join(PLATFORMS)},
+            "unknown_platform",
+        )
+        return aspects
+    for aspect in aspects:
+        if aspect in ASPECT_RATIOS and aspect not in preset.aspects:
+            err(
+                "aspect_ratios",
+                _("%(platform)s takes %(choices)s, not %(aspect)s (rule aspect_ratio).")
+                % {"platform": preset.name, "choices": " / ".join(preset.aspects), "aspect": aspect},
+                "platform_rule",
+            )
+    for value in seconds:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < preset.duration_min:
+                err(
+                    "seconds",
+                    _("%(platform)s needs at least %(limit)g s; %(value)d s is too short (rule duration_min).")
+                    % {"platform": preset.name, "limit": preset.duration_min, "value": value},
+                    "platform_rule",
+                )
+            elif value > preset.duration_max:
+                err(
+                    "seconds",
+                    _("%(platform)s takes at most %(limit)g s; %(value)d s is too long (rule duration_max).")
+                    % {"platform": preset.name, "limit": preset.duration_max, "value": value},
+                    "platform_rule",
+                )
+    if matrix.resolution in RESOLUTIONS:
+        for aspect in aspects or preset.aspects:
+            if aspect in ASPECT_RATIOS and min(frame_size(matrix.resolution, aspect)) < preset.resolution_min:
+                err(
+                    "resolution",
+                    _("%(platform)s needs a shorter side of at least %(limit)d px (rule resolution_min).")
+                    % {"platform": preset.name, "limit": preset.resolution_min},
+                    "platform_rule",
+                )
+                break
+    if not preset.fps_min <= DEFAULT_FPS <= preset.fps_max:
+        err("platform", _("%(platform)s does not take our frame rate.") % {"platform": preset.name}, "platform_rule")
+    return aspects or list(preset.aspects)
+
+
+def _check_captions(matrix: VariantMatrix, err) -> None:
+    if (matrix.caption_price or matrix.caption_cta) and not matrix.captions:
+        err(
+            "captions",
+            _("A price tag or a call to action is part of the captions: turn captions on."),
+            "caption_options",
+        )
+
+
+def _check_caption_prices(photos: Sequence[Photo], matrix: VariantMatrix) -> None:
+    """A price tag needs the product's price (never a made-up one): refuse rather than leave it out silently."""
+    if not (matrix.captions and matrix.caption_price):
+        return
+    missing = sorted({p.product.title for p in photos if p.product.price is None})
+    if missing:
+        raise MatrixInvalid(
+            {
+                "captions": [
+                    _("A price tag needs the product's price; set one for: %(titles)s.")
+                    % {"titles": ", ".join(missing[:5])}
+                ]
+            },
+            code="caption_price_missing",
+        )
+
+
 def validate_matrix(
     *, organization: Organization, matrix: VariantMatrix, photos: Sequence[Photo] | None = None
 ) -> None:
     _expand(organization=organization, matrix=matrix, photo_count=len(photos) if photos is not None else None)
+    if photos is not None:
+        _check_caption_prices(_check_photos(organization, photos), matrix)
 
 
 def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[Photo]:
@@ -501,6 +601,7 @@ def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[P
 def estimate_batch(*, organization: Organization, photos: Sequence[Photo], matrix: VariantMatrix) -> pricing.Estimate:
     photos = _check_photos(organization, photos)
     variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
+    _check_caption_prices(photos, matrix)
     return pricing.estimate((v.engine, v.resolution, v.seconds) for _p in photos for v in variants)
 
 
@@ -524,6 +625,7 @@ def submit_batch(
     for group_photos, group_matrix in groups if groups is not None else [(photos, matrix)]:
         checked = _check_photos(organization, group_photos)
         group_variants = _expand(organization=organization, matrix=group_matrix, photo_count=len(checked))
+        _check_caption_prices(checked, group_matrix)
         plan.extend((p, v, group_matrix) for p in checked for v in group_variants)
     if len(plan) > max_videos_per_batch():
         raise MatrixInvalid(
@@ -558,6 +660,10 @@ def submit_batch(
                 engine=v.engine,
                 seed=m.seed if m.seed is not None else secrets.randbelow(2**31),
                 credits=v.credits,
+                platform=m.platform,
+                captions=m.captions,
+                caption_price=m.captions and m.caption_price,
+                caption_cta=m.captions and m.caption_cta,
                 max_attempts=max_attempts,
                 state=Job.State.QUEUED,
                 queued_at=now,
@@ -851,7 +957,10 @@ class _Fenced(Exception):
 def commit_result(job: Job, attempt: int, result) -> bool:
     """Upload the files under org/job/attempt, then in one short transaction check the fence, create the Video
     and finish the job. Returns False (and removes the uploads) when the fence fails."""
-    passed = bool(result.qa_passed)
+    export = getattr(result, "export_check", None) or {}
+    # A video made for a platform whose rules it breaks is kept for review, not delivered, not charged (like QA).
+    export_failed = bool(export.get("enforced")) and not export.get("passed", True)
+    passed = bool(result.qa_passed) and not export_failed
     video = Video(
         organization_id=job.organization_id,
         job=job,
@@ -867,9 +976,12 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         ssim_min=_num(result.qa, "ssim_min"),
         edge_iou=_num(result.qa, "edge_iou"),
         flicker=_num(result.qa, "flicker"),
-        qa_passed=passed,
+        qa_passed=bool(result.qa_passed),
         review=Video.Review.READY if passed else Video.Review.NEEDS_REVIEW,
-        metadata={k: v for k, v in result.contract().items() if k != "placements"},
+        metadata={
+            **{k: v for k, v in result.contract().items() if k != "placements"},
+            **({"export_check": export} if export else {}),
+        },
     )
     uploaded: list[str] = []
     try:
@@ -886,6 +998,21 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         with transaction.atomic():
             if passed:
                 update = {"state": Job.State.SUCCEEDED, "error_code": "", "error_message": ""}
+            elif result.qa_passed:
+                broken = export.get("violations") or []
+                update = {
+                    "state": Job.State.FAILED,
+                    "error_code": "export_check_failed",
+                    "error_message": _(
+                        "The video breaks the export rules of %(platform)s (%(rules)s): %(details)s. It is kept for "
+                        "review and was not delivered."
+                    )
+                    % {
+                        "platform": export.get("platform", ""),
+                        "rules": ", ".join(v["rule"] for v in broken),
+                        "details": "; ".join(v["message"] for v in broken),
+                    },
+                }
             else:
                 update = {
                     "state": Job.State.FAILED,
@@ -1076,6 +1203,7 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
+    from generation.market_services import caption_inputs
     from generation.pipeline.run import run_pipeline
 
     if work_dir.exists():
@@ -1083,6 +1211,7 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
     work_dir.mkdir(parents=True, exist_ok=True)
     with job.photo.file.open("rb") as fh:
         photo_bytes = fh.read()
+    caption = caption_inputs(product=job.photo.product, market=job.market) if job.captions else {}
     spec = _JobSpec(
         look_row=job.look,
         engine=job.engine,
@@ -1096,15 +1225,24 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
         seed=int(job.seed),
         product_title=job.photo.product.title,
         product_category=job.photo.product.category,
+        captions=job.captions,
+        caption_title=caption.get("caption_title", ""),
+        price=caption.get("price") if job.caption_price else None,
+        currency=caption.get("currency") if job.caption_price else None,
+        cta=caption.get("cta") if job.caption_cta else "",  # None: the market's own call to action; "": none
+        platform=job.platform or None,
     )
     reporter("prepare", 0.0)
-    return run_pipeline(
+    result = run_pipeline(
         photo=photo_bytes,
         out_path=work_dir / "video.mp4",
         spec=spec,
         supplied_mask=_load_mask(job.photo),
         on_progress=reporter,
     )
+    # On the final file (after every step that changes bytes): enforced only for a platform the merchant chose.
+    result.export_check = export_report(result.video_path, spec.platform_slug, enforced=bool(job.platform))
+    return result
 
 
 # --- the reaper ---------------------------------------------------------------------------------------------------

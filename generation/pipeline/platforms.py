@@ -318,3 +318,24 @@ def check_export(video_path: str | Path, platform: str | PlatformPreset) -> list
             preset.file_size_max,
         )
     return out
+
+
+def _json_number(value: float | str) -> float | str | None:
+    if isinstance(value, str):
+        return value
+    return round(float(value), 3) if math.isfinite(value) else None
+
+
+def export_report(video_path: str | Path, platform: str, *, enforced: bool) -> dict:
+    """`check_export` as JSON for the Video's metadata, the API and the dashboard: which platform, whether its rules
+    were enforced (the merchant chose it) or only reported, and every rule the file breaks."""
+    violations = check_export(video_path, platform)
+    return {
+        "platform": platform,
+        "enforced": enforced,
+        "passed": not violations,
+        "violations": [
+            {"rule": v.rule, "message": v.message, "actual": _json_number(v.actual), "limit": _json_number(v.limit)}
+            for v in violations
+        ],
+    }

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from generation import downloads
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.models import Batch, Job, MarketPreset, Photo, Product, Scene, Video
+from generation.pipeline.platforms import PLATFORMS
 from generation.presets import MARKETS_BY_SLUG
 
 MAX_ID = 2**63 - 1
@@ -91,6 +92,16 @@ class SecondsField(serializers.Field):
         return value
 
 
+class CaptionsRequestSerializer(StrictSerializer):
+    enabled = serializers.BooleanField(help_text="Overlay the product's title for each market (its localized title).")
+    price = serializers.BooleanField(
+        default=False, help_text="Add the product's price, formatted for the market's locale (needs a price)."
+    )
+    cta = serializers.BooleanField(
+        default=False, help_text="Add the call to action: the product's localized one, else the market's."
+    )
+
+
 class JobRequestSerializer(StrictSerializer):
     product = Id(help_text="The product whose photos are made into videos.")
     photos = serializers.ListField(
@@ -129,6 +140,15 @@ class JobRequestSerializer(StrictSerializer):
         min_value=0, max_value=MAX_SEED, required=False, allow_null=True, help_text="Random per job when left out."
     )
     name = Text(max_length=200, required=False, allow_blank=True, help_text="Batch name; the product title by default.")
+    platform = serializers.ChoiceField(
+        choices=sorted(PLATFORMS),
+        required=False,
+        allow_null=True,
+        help_text="Make the videos for this platform: its aspect ratios by default, its duration limits checked "
+        "now (400 `platform_rule`), its size and bitrate limits on the finished file (job fails with "
+        "`export_check_failed`, not charged).",
+    )
+    captions = CaptionsRequestSerializer(required=False, help_text="Caption overlay; off when left out.")
 
     def validate(self, attrs):
         attrs.setdefault("engine", getattr(settings, "SHOPVIDEO_DEFAULT_ENGINE", "compositor"))
@@ -342,6 +362,26 @@ class QASerializer(serializers.Serializer):
 DELIVERED = (Video.Review.READY, Video.Review.APPROVED)
 
 
+class ExportViolationSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="duration_max, file_size_max, bitrate_max, aspect_ratio, …")
+    message = serializers.CharField()
+    actual = serializers.JSONField()
+    limit = serializers.JSONField()
+
+
+class ExportCheckSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    enforced = serializers.BooleanField()
+    passed = serializers.BooleanField()
+    violations = ExportViolationSerializer(many=True)
+
+
+class CaptionsSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    price = serializers.BooleanField()
+    cta = serializers.BooleanField()
+
+
 class VideoSerializer(serializers.ModelSerializer):
     batch = serializers.IntegerField(source="job.batch_id", read_only=True)
     product = serializers.IntegerField(source="job.photo.product_id", read_only=True)
@@ -360,6 +400,9 @@ class VideoSerializer(serializers.ModelSerializer):
     )
     download_expires_in = serializers.SerializerMethodField(help_text="Seconds the signed URLs stay valid.")
     poster_url = serializers.SerializerMethodField()
+    export_check = serializers.SerializerMethodField(
+        help_text="The file against its platform's export rules; `enforced` when the job named the platform."
+    )
 
     class Meta:
         model = Video
@@ -386,9 +429,14 @@ class VideoSerializer(serializers.ModelSerializer):
             "download_url",
             "download_expires_in",
             "poster_url",
+            "export_check",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ExportCheckSerializer(allow_null=True))
+    def get_export_check(self, video: Video) -> dict | None:
+        return (video.metadata or {}).get("export_check")
 
     @extend_schema_field(QASerializer)
     def get_qa(self, video: Video) -> dict:
@@ -430,6 +478,8 @@ class JobSerializer(serializers.ModelSerializer):
     market = serializers.CharField(source="market.slug", read_only=True)
     scene = serializers.CharField(source="scene.slug", read_only=True)
     model_look = serializers.SerializerMethodField()
+    platform = serializers.SerializerMethodField(help_text="The platform the video is made for; null: none chosen.")
+    captions = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField(help_text="Why the job failed; null unless it failed.")
     video = serializers.SerializerMethodField(help_text="The video once the job has made one; null before.")
 
@@ -449,6 +499,8 @@ class JobSerializer(serializers.ModelSerializer):
             "fps",
             "engine",
             "seed",
+            "platform",
+            "captions",
             "credits",
             "state",
             "progress",
@@ -467,6 +519,14 @@ class JobSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_model_look(self, job: Job) -> str | None:
         return job.look.slug if job.look_id else None
+
+    @extend_schema_field({"type": "string", "nullable": True, "enum": [*sorted(PLATFORMS), None]})
+    def get_platform(self, job: Job) -> str | None:
+        return job.platform or None
+
+    @extend_schema_field(CaptionsSerializer)
+    def get_captions(self, job: Job) -> dict:
+        return {"enabled": job.captions, "price": job.caption_price, "cta": job.caption_cta}
 
     @extend_schema_field(JobErrorSerializer(allow_null=True))
     def get_error(self, job: Job) -> dict | None:

@@ -97,6 +97,7 @@ VIDEO_EXAMPLE = {
     "download_url": "https://shop.example/files/signed/eyJrIjoidiJ9:1tS…",
     "download_expires_in": 900,
     "poster_url": "https://shop.example/files/signed/eyJrIjoidiJ9:1tT…",
+    "export_check": {"platform": "tiktok", "enforced": True, "passed": True, "violations": []},
     "created_at": _T,
 }
 JOB_EXAMPLE = {
@@ -113,6 +114,8 @@ JOB_EXAMPLE = {
     "fps": 16,
     "engine": "compositor",
     "seed": 1234,
+    "platform": "tiktok",
+    "captions": {"enabled": True, "price": True, "cta": False},
     "credits": 5,
     "state": "running",
     "progress": 0.4,
@@ -139,10 +142,12 @@ JOB_REQUEST_EXAMPLE = {
     "markets": ["us", "de"],
     "scenes": [],
     "model_looks": [],
-    "aspect_ratios": ["9:16", "1:1"],
+    "aspect_ratios": ["1:1", "4:5"],
     "seconds": [5, 10],
     "resolution": "480p",
     "engine": "compositor",
+    "platform": "shopify",
+    "captions": {"enabled": True, "price": True, "cta": False},
 }
 MARKET_EXAMPLE = {
     "slug": "us",
@@ -561,6 +566,7 @@ def _matrix_request(organization, request: Request):
                 fields={"photos": [_("Not a photo of product %(id)d: %(ids)s") % {"id": product.pk, "ids": missing}]},
             )
         photos = [by_id[pk] for pk in dict.fromkeys(wanted)]
+    captions = v.get("captions") or {}
     if not photos:
         raise ApiError(
             _("The product has no photos."), "no_photos", fields={"product": [_("The product has no photos.")]}
@@ -574,6 +580,10 @@ def _matrix_request(organization, request: Request):
         resolution=v["resolution"],
         engine=v["engine"],
         seed=v.get("seed"),
+        platform=v.get("platform") or "",
+        captions=captions.get("enabled", False),
+        caption_price=captions.get("price", False),
+        caption_cta=captions.get("cta", False),
     )
     return product, photos, matrix, v.get("name") or product.title
 
