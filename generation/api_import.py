@@ -4,6 +4,7 @@ export) and optionally a zip of images, read the row report, confirm into one ba
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from generation.imports.validate import report_csv_lines, report_rows
 from generation.models import CatalogImport
 from shop_video.api.exceptions import ApiError, Conflict
 from shop_video.api.idempotency import idempotent
-from shop_video.api.serializers import BatchSerializer
+from shop_video.api.serializers import BatchSerializer, ErrorSerializer
 from shop_video.api.views import OrgViewSet
 
 REPORT_PREVIEW = 200
@@ -92,6 +93,20 @@ EXAMPLE = {
 }
 
 
+def _refuse_failed_upload(imp: CatalogImport) -> None:
+    """A file that failed as a whole (unreadable or binary CSV, zip bomb, no usable row) is a 400 with the first
+    issue's stable code and the report's first issues; nothing of it is kept (the same file is refused again)."""
+    issues = []
+    for row, column, code, message in report_rows(imp):
+        issues.append({"row": row, "column": column, "code": code, "message": message})
+        if len(issues) >= REPORT_PREVIEW:
+            break
+    code = issues[0]["code"] if issues else "import_failed"
+    message = issues[0]["message"] if issues else _("The file could not be imported.")
+    services.discard_import(catalog_import=imp)
+    raise ApiError(message, code, fields={"file": [message]}, extra={"issues": issues})
+
+
 class ImportViewSet(OrgViewSet):
     serializer_class = ImportSerializer
     parser_classes = [MultiPartParser]
@@ -110,9 +125,11 @@ class ImportViewSet(OrgViewSet):
         summary="Upload a catalogue CSV",
         description="Validates every row at once (row, column, code, message) and checks images in a worker; "
         "`status` turns from `fetching` to `ready` (or `failed`). The same file uploaded again answers the "
-        "existing import (200) and creates nothing.",
+        "existing import (200) and creates nothing. A file that fails as a whole (not a CSV, a zip bomb, no "
+        "usable row) is a 400 whose `error.code` is the first issue's code and `error.issues` the report; "
+        "nothing of it is kept.",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ImportSerializer, 200: ImportSerializer},
+        responses={201: ImportSerializer, 200: ImportSerializer, 400: ErrorSerializer},
         examples=[OpenApiExample("Staged", value=EXAMPLE, response_only=True)],
     )
     @idempotent
@@ -134,6 +151,8 @@ class ImportViewSet(OrgViewSet):
             )
         except services.ImportInvalid as exc:
             raise ApiError(exc.message, exc.code, fields=exc.fields) from exc
+        if imp.status == CatalogImport.Status.FAILED:
+            _refuse_failed_upload(imp)
         created = selectors.imports_for(self.organization).count() > before
         return Response(ImportSerializer(imp).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

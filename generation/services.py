@@ -52,7 +52,7 @@ from generation.constants import (
     frame_size,
 )
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
-from generation.pipeline import cutout, ingest
+from generation.pipeline import cutout, ingest, sanitize
 from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
 from generation.pipeline.platforms import PLATFORMS, export_report
 from generation.pipeline.spec import VariantSpec
@@ -186,7 +186,8 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         raise PhotoRejected(_("The image is too large to be processed."), "image_too_large", name) from exc
     return _PreparedPhoto(
         filename=name,
-        data=data,
+        # The image's own bytes only: a polyglot's trailing archive or HTML and text chunks are not stored.
+        data=sanitize.image_bytes_only(data, photo_in.format),
         ext=_EXTENSIONS.get(photo_in.format, "img"),
         width=photo_in.width,
         height=photo_in.height,
