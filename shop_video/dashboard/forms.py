@@ -268,6 +268,7 @@ class NotificationForm(forms.Form):
     batch_finished = forms.BooleanField(label=_("A batch is finished"), required=False)
     needs_review = forms.BooleanField(label=_("A video needs review"), required=False)
     credits_low = forms.BooleanField(label=_("Credits are running low"), required=False)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=settings.LANGUAGES)
 
 
 class GalleryFilterForm(forms.Form):

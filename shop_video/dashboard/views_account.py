@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,7 +39,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             user, org = merchant_services.sign_up(
-                email=data["email"], password=data["password1"], organization_name=data["organization_name"]
+                email=data["email"],
+                password=data["password1"],
+                organization_name=data["organization_name"],
+                language=translation.get_language(),
             )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = org.pk
@@ -202,6 +206,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
                 "batch_finished": row.batch_finished,
                 "needs_review": row.needs_review,
                 "credits_low": row.credits_low,
+                "language": row.language or translation.get_language(),
             }
         )
     return render(request, "dashboard/notifications.html", {"form": form})

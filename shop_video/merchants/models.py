@@ -80,6 +80,8 @@ class NotificationSettings(models.Model):
     batch_finished = models.BooleanField(_("a batch is finished"), default=True)
     needs_review = models.BooleanField(_("a video needs review"), default=True)
     credits_low = models.BooleanField(_("credits are running low"), default=True)
+    # The language of the emails; blank: the site's default (LANGUAGE_CODE). Sign-up stores the page's language.
+    language = models.CharField(_("email language"), max_length=16, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("notification settings")
@@ -87,6 +89,32 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notifications of {self.user}"
+
+
+class NotificationSent(models.Model):
+    """One email of one kind for one event to one user. The unique key makes sending idempotent: a duplicate task
+    delivery or a second check of the same event finds the row and sends nothing."""
+
+    class Kind(models.TextChoices):
+        BATCH_FINISHED = "batch_finished", _("Batch finished")
+        NEEDS_REVIEW = "needs_review", _("Batch needs review")
+        CREDITS_LOW = "credits_low", _("Credits low")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    event_key = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification sent")
+        verbose_name_plural = _("notifications sent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "event_key"], name="notification_sent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_key} → {self.user}"
 
 
 class ApiKey(models.Model):

@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -54,8 +55,9 @@ def unique_slug(name: str) -> str:
     return slug
 
 
-def sign_up(*, email: str, password: str, organization_name: str):
-    """A new merchant: the user, their organization and an owner membership, in one transaction."""
+def sign_up(*, email: str, password: str, organization_name: str, language: str = ""):
+    """A new merchant: the user, their organization and an owner membership, in one transaction. `language` (the
+    page's language at sign-up) becomes the language of their emails."""
     with transaction.atomic():
         user, org = create_merchant_user(
             email=email.strip().lower(),
@@ -63,6 +65,7 @@ def sign_up(*, email: str, password: str, organization_name: str):
             organization_name=organization_name.strip(),
             org_slug=unique_slug(organization_name),
         )
+        NotificationSettings.objects.create(user=user, language=_known_language(language))
         # Billing (h10): a small free grant for a new sign-up (SHOPVIDEO_SIGNUP_CREDITS).
         from billing.services import grant_signup_credits
 
@@ -139,8 +142,16 @@ def notification_settings_for(user) -> NotificationSettings:
     return settings_row
 
 
-def update_notification_settings(*, user, batch_finished: bool, needs_review: bool, credits_low: bool):
+def _known_language(language: str | None) -> str:
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+def update_notification_settings(
+    *, user, batch_finished: bool, needs_review: bool, credits_low: bool, language: str | None = None
+):
     row = notification_settings_for(user)
     row.batch_finished, row.needs_review, row.credits_low = batch_finished, needs_review, credits_low
+    if language is not None:
+        row.language = _known_language(language)
     row.save()
     return row
