@@ -98,7 +98,10 @@ def _notify_if_low(account: CreditAccount, available_before: int) -> None:
     webhooks app after commit, so a rolled-back reservation sends nothing)."""
     threshold = settings.SHOPVIDEO_CREDITS_LOW
     if available_before >= threshold > account.available:
+        from shop_video.dashboard.notifications import queue_credits_low  # the members' email, after commit
         from shop_video.webhooks.services import emit  # billing stays importable without the webhooks app loaded
+
+        queue_credits_low(account.organization_id)
 
         emit(
             "credits.low",
