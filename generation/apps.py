@@ -16,3 +16,14 @@ class GenerationConfig(AppConfig):
 
         if getattr(settings, "SHOPVIDEO_FETCH_ALLOWLIST", None) and not settings.DEBUG:
             raise ImproperlyConfigured("SHOPVIDEO_FETCH_ALLOWLIST is for tests only; it must not be set in production.")
+
+        from celery.signals import worker_process_init
+
+        # Sent in the process that runs the tasks, for the prefork and the solo pool alike.
+        worker_process_init.connect(_warm_up_dit, weak=False, dispatch_uid="shopvideo-dit-warmup")
+
+
+def _warm_up_dit(**_: object) -> None:
+    from generation.engines import warmup
+
+    warmup.start_in_background()

@@ -163,6 +163,11 @@ SHOPVIDEO_MODEL_PATH = env("SHOPVIDEO_MODEL_PATH", default="")
 # DiT engine: denoising steps when a job names none; quality preset of speed options (vanilla, max, balanced, fast).
 SHOPVIDEO_DIT_STEPS = env.int("SHOPVIDEO_DIT_STEPS", default=30)
 SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
+# GPU workers warm the DiT up when their process starts (load, compile, cuDNN autotune) so that the first job does
+# not pay for it: one short render per WIDTHxHEIGHTxFRAMES size (torch.compile specializes on shapes).
+SHOPVIDEO_DIT_WARMUP = env.bool("SHOPVIDEO_DIT_WARMUP", default=False)
+SHOPVIDEO_DIT_WARMUP_SIZES = env.list("SHOPVIDEO_DIT_WARMUP_SIZES", default=["480x832x81"])
+SHOPVIDEO_DIT_WARMUP_STEPS = env.int("SHOPVIDEO_DIT_WARMUP_STEPS", default=2)
 SHOPVIDEO_DEFAULT_ENGINE = env("SHOPVIDEO_DEFAULT_ENGINE", default="compositor")
 SHOPVIDEO_JOB_MAX_ATTEMPTS = env.int("SHOPVIDEO_JOB_MAX_ATTEMPTS", default=3)
 # A running job whose heartbeat is older than this is taken to have lost its worker.

@@ -30,17 +30,6 @@ def _state(job: Job) -> Job:
     return job
 
 
-def test_dit_job_runs_on_the_gpu_queue(start_worker, model_env):
-    ensure_presets()
-    worker = start_worker({**model_env, "SHOPVIDEO_DIT_STEPS": "2"})
-    job = JobFactory(engine="dit", seconds=1, aspect_ratio="1:1", dispatched_at=None)
-    run_job_gpu.delay(job.pk)
-    wait_for(lambda: _state(job).is_final, 400, 0.5, "the dit job to finish")
-    assert job.state == Job.State.SUCCEEDED, (job.error_code, job.error_message, worker.log()[-2000:])
-    video = Video.objects.get(job=job)
-    assert video.duration_seconds == pytest.approx(17 / 16)
-
-
 def test_missing_model_fails_at_once_with_model_unavailable(start_worker):
     ensure_presets()
     start_worker({**MECHANICS, "SHOPVIDEO_MODEL_PATH": "/nonexistent/wan-vace"})
@@ -65,3 +54,26 @@ def test_cancel_during_the_steps_stops_the_dit_job(start_worker, model_env):
     assert job.state == Job.State.CANCELED and job.progress < 0.5
     assert not Video.objects.filter(job=job).exists()
     assert time.monotonic() - canceled_at < 60
+
+
+def test_dit_job_runs_on_the_gpu_queue_after_the_worker_warmed_up(start_worker, model_env):
+    ensure_presets()
+    worker = start_worker(
+        {
+            **model_env,
+            "SHOPVIDEO_DIT_STEPS": "2",
+            "SHOPVIDEO_DIT_WARMUP": "1",
+            "SHOPVIDEO_DIT_WARMUP_SIZES": "96x160x9",
+            "SHOPVIDEO_DIT_WARMUP_STEPS": "1",
+        }
+    )
+    wait_for(lambda: "dit warm-up done" in worker.log(), 120, 0.3, "the worker's DiT warm-up")
+    assert "96x160x9 in" in worker.log()
+    job = JobFactory(engine="dit", seconds=1, aspect_ratio="1:1", dispatched_at=None)
+    run_job_gpu.delay(job.pk)
+    wait_for(lambda: _state(job).is_final, 400, 0.5, "the dit job to finish")
+    assert job.state == Job.State.SUCCEEDED, (job.error_code, job.error_message, worker.log()[-2000:])
+    # One load in the worker's task process: the warm-up's; the job found the pipeline warm.
+    assert worker.log().count("loaded WanVACEPipeline") == 1, worker.log()[-3000:]
+    video = Video.objects.get(job=job)
+    assert video.duration_seconds == pytest.approx(17 / 16)
