@@ -13,9 +13,10 @@ DejaVu and then Pillow's built-in font as the last resort. Pillow's raqm layout 
 Thai marks, CJK); right-to-left lines run from the right edge, runs of another font placed right to left in
 logical order (the bidi algorithm's result for alternating Arabic and Latin words; inside a run raqm's own bidi
 orders numbers and punctuation). Line breaking: at spaces, zero-width spaces and hyphens; between any two CJK
-characters except before closing punctuation and small kana (kinsoku); Thai has no spaces between words, and no
-dictionary segmenter is installed, so Thai breaks where the merchant put spaces or U+200B, and a word wider than
-the line breaks between grapheme clusters (never between a consonant and its vowel or tone marks).
+characters except before closing punctuation and small kana (kinsoku); Thai has no spaces between words, so Thai
+runs are cut into dictionary words first (PyThaiNLP's `newmm` tokenizer with its bundled Thai word list: maximal
+matching over Thai character clusters, no network, no model) and break between words; only a word wider than the
+line breaks between grapheme clusters (never between a consonant and its vowel or tone marks).
 """
 
 from __future__ import annotations
@@ -288,8 +289,36 @@ _NO_LINE_START = set(
 _NO_LINE_END = set("「『（［｛〔〈《【〘〖([{")
 
 
+_THAI_RUN = regex.compile(r"\p{Thai}+")
+
+
+@functools.lru_cache(maxsize=1)
+def _thai_tokenizer():
+    # Read-only and offline: the bundled dictionary is all it needs; never a data folder in $HOME or a download.
+    os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+    os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize
+
+
+@functools.lru_cache(maxsize=512)
+def thai_words(run: str) -> tuple[str, ...]:
+    """A run of Thai text cut into dictionary words (joined, they give the run back)."""
+    words = tuple(w for w in _thai_tokenizer()(run, engine="newmm", keep_whitespace=True) if w)
+    return words if "".join(words) == run else (run,)
+
+
+def mark_thai_word_breaks(text: str) -> str:
+    """U+200B between the dictionary words of every Thai run, where `segments` then allows a line break."""
+    return _THAI_RUN.sub(lambda m: "\u200b".join(thai_words(m.group())), text)
+
+
 def segments(text: str) -> list[str]:
-    """The text cut at every place a line may break; joined, the segments give the text back."""
+    """The text cut at every place a line may break; joined, the segments give the text back (less the U+200B
+    marks between Thai words)."""
+    if _THAI_RUN.search(text):
+        text = mark_thai_word_breaks(text)
     clusters = regex.findall(r"\X", text)
     out: list[str] = []
     current = ""

@@ -132,7 +132,7 @@ def test_thai_breaks_at_spaces_and_never_inside_a_cluster():
     text = TITLES["th"]
     lines = captions.wrap(text, max_width=260, language="th", size=24, max_lines=10)
     assert len(lines) == 2 and " ".join(lines) == text  # broken at a space, nowhere else
-    long_word = "กระเป๋าเป้หนังแท้ใส่โน้ตบุ๊กได้"  # no spaces: broken between grapheme clusters only
+    long_word = "กระเป๋าเป้หนังแท้ใส่โน้ตบุ๊กได้"  # no spaces: broken between words (test_thai_breaking.py)
     lines = captions.wrap(long_word, max_width=120, language="th", size=24, max_lines=10)
     assert len(lines) >= 2 and "".join(lines) == long_word
     for line in lines:
