@@ -46,7 +46,10 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             api_key, secret = create_api_key(
-                organization=request.organization, name=form.cleaned_data["name"], created_by=request.user
+                organization=request.organization,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                request=request,
             )
             messages.success(
                 request,
@@ -62,6 +65,6 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = get_api_key(request.organization, pk)
-    revoke_api_key(api_key=api_key)
+    revoke_api_key(api_key=api_key, actor=request.user, request=request)
     messages.success(request, _("API key %(prefix)s… revoked.") % {"prefix": api_key.prefix})
     return redirect("dashboard:api_keys")

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import string
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -42,22 +43,47 @@ def looks_like_api_key(secret: str) -> bool:
 # --- services -----------------------------------------------------------------------------------------------------
 
 
-def create_api_key(*, organization: Organization, name: str = "", created_by=None) -> tuple[ApiKey, str]:
-    """A new key for the organization: (row, secret). The secret is given out here, once, and never stored."""
+def create_api_key(*, organization: Organization, name: str = "", created_by=None, request=None) -> tuple[ApiKey, str]:
+    """A new key for the organization: (row, secret). The secret is given out here, once, and never stored.
+    Audited (who, from where, the visible prefix; never the secret)."""
+    from shop_video.ops import audit
+
     secret = API_KEY_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(API_KEY_RANDOM_CHARS))
-    api_key = ApiKey.objects.create(
-        organization=organization,
-        name=(name or "").strip()[:100],
-        prefix=secret[:API_KEY_VISIBLE_CHARS],
-        key_hash=hash_api_key(secret),
-        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-    )
+    creator = created_by if getattr(created_by, "is_authenticated", False) else None
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            organization=organization,
+            name=(name or "").strip()[:100],
+            prefix=secret[:API_KEY_VISIBLE_CHARS],
+            key_hash=hash_api_key(secret),
+            created_by=creator,
+        )
+        audit.record(
+            audit.API_KEY_CREATED,
+            actor=creator,
+            organization=organization,
+            target=api_key,
+            request=request,
+            metadata={"prefix": api_key.prefix, "name": api_key.name},
+        )
     return api_key, secret
 
 
-def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
-    """Revoked at once and for good; revoking twice keeps the first time."""
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def revoke_api_key(*, api_key: ApiKey, actor=None, request=None) -> ApiKey:
+    """Revoked at once and for good; revoking twice keeps the first time (and is audited once)."""
+    from shop_video.ops import audit
+
+    with transaction.atomic():
+        revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if revoked:
+            audit.record(
+                audit.API_KEY_REVOKED,
+                actor=actor,
+                organization=api_key.organization,
+                target=api_key,
+                request=request,
+                metadata={"prefix": api_key.prefix, "name": api_key.name},
+            )
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import Model
 from django.http import HttpRequest
 
 from .models import AuditEvent
@@ -23,6 +24,12 @@ ORGANIZATION_DELETED = "organization.deleted"
 PRODUCT_DELETION_REQUESTED = "product.delete_requested"
 PRODUCT_DELETED = "product.deleted"
 VIDEOS_PURGED = "videos.purged"
+API_KEY_CREATED = "api_key.created"
+API_KEY_REVOKED = "api_key.revoked"
+WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
+WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
+WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
+WEBHOOK_SECRET_ROTATED = "webhook_endpoint.secret_rotated"  # noqa: S105 — an action name
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -47,18 +54,22 @@ def record(
     ip: str | None = None,
     metadata: dict | None = None,
 ) -> AuditEvent:
-    """Append one event. `target` may be a model instance (stored as `label:pk`) or a string."""
+    """Append one event. `target` may be a model instance (stored as `label:pk`) or a string. `actor` is a user,
+    or anything with `get_username()` (an API request's key principal: kept as a label, with no user row)."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     if organization is None and request is not None:
-        organization = getattr(request, "organization", None)
+        organization = getattr(request, "organization", None) or getattr(
+            getattr(request, "user", None), "organization", None
+        )
     if hasattr(target, "_meta") and hasattr(target, "pk"):
         target = f"{target._meta.label_lower}:{target.pk}"
-    actor_obj = actor if getattr(actor, "pk", None) is not None else None
+    is_user = isinstance(actor, Model) and actor.pk is not None
+    label = actor.get_username() if actor is not None and hasattr(actor, "get_username") else ""
     org_obj = organization if getattr(organization, "pk", None) is not None else None
     return AuditEvent.objects.create(
-        actor=actor_obj,
-        actor_label=(actor.get_username() if actor_obj is not None else "")[:254],
+        actor=actor if is_user else None,
+        actor_label=str(label)[:254],
         organization=org_obj,
         organization_label=(str(org_obj) if org_obj is not None else "")[:200],
         action=action[:60],

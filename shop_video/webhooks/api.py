@@ -160,11 +160,12 @@ class EndpointListView(_Base):
                 url=data.validated_data["url"],
                 events=data.validated_data.get("events"),
                 description=data.validated_data.get("description", ""),
+                request=request,
             )
         except services.WebhookError as exc:
             raise _api_error(exc) from exc
         if data.validated_data.get("active") is False:
-            services.update_endpoint(endpoint=endpoint, active=False)
+            services.update_endpoint(endpoint=endpoint, active=False, request=request)
         return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
@@ -185,15 +186,28 @@ class EndpointDetailView(_Base):
         data = EndpointInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         try:
-            services.update_endpoint(endpoint=endpoint, **data.validated_data)
+            services.update_endpoint(endpoint=endpoint, request=request, **data.validated_data)
         except services.WebhookError as exc:
             raise _api_error(exc) from exc
         return Response(EndpointSerializer(endpoint).data)
 
     @extend_schema(operation_id="webhook_endpoints_destroy", tags=["webhooks"], responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.delete_endpoint(endpoint=selectors.get_endpoint(self.organization, pk))
+        services.delete_endpoint(endpoint=selectors.get_endpoint(self.organization, pk), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EndpointRotateSecretView(_Base):
+    @extend_schema(
+        operation_id="webhook_endpoints_rotate_secret",
+        tags=["webhooks"],
+        request=None,
+        responses={200: EndpointCreatedSerializer},
+        summary="Replace the signing secret (the new one is in this response only; the old one stops at once)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        endpoint = services.rotate_secret(endpoint=selectors.get_endpoint(self.organization, pk), request=request)
+        return Response(EndpointCreatedSerializer(endpoint).data)
 
 
 class DeliveryListView(_Base):

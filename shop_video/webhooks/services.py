@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shop_video.merchants.models import Organization
+from shop_video.ops import audit
 
 from . import transport
 from .models import EventType, WebhookDelivery, WebhookEndpoint
@@ -141,8 +142,25 @@ def _clean_url(url: str) -> str:
     return url
 
 
+def _audit(action: str, endpoint: WebhookEndpoint, *, actor=None, request=None, metadata: dict | None = None):
+    audit.record(
+        action,
+        actor=actor,
+        organization=endpoint.organization,
+        target=f"webhooks.webhookendpoint:{endpoint.pk}",
+        request=request,
+        metadata={"url": endpoint.url, **(metadata or {})},
+    )
+
+
 def create_endpoint(
-    *, organization: Organization, url: str, events: Iterable[str] | None = None, description: str = ""
+    *,
+    organization: Organization,
+    url: str,
+    events: Iterable[str] | None = None,
+    description: str = "",
+    actor=None,
+    request=None,
 ) -> WebhookEndpoint:
     """A new endpoint with a fresh secret. The caller shows `endpoint.secret` once; later reads hide it."""
     url = _clean_url(url)
@@ -152,13 +170,16 @@ def create_endpoint(
             "too_many_endpoints",
             _("An organization can register at most %(n)d webhook endpoints.") % {"n": MAX_ENDPOINTS_PER_ORG},
         )
-    return WebhookEndpoint.objects.create(
-        organization=organization,
-        url=url,
-        events=chosen,
-        description=(description or "")[:200],
-        secret=generate_secret(),
-    )
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization,
+            url=url,
+            events=chosen,
+            description=(description or "")[:200],
+            secret=generate_secret(),
+        )
+        _audit(audit.WEBHOOK_ENDPOINT_CREATED, endpoint, actor=actor, request=request, metadata={"events": chosen})
+    return endpoint
 
 
 _UNSET: Any = object()
@@ -171,7 +192,12 @@ def update_endpoint(
     events: Iterable[str] | None = _UNSET,
     description: str = _UNSET,
     active: bool = _UNSET,
+    actor=None,
+    request=None,
 ) -> WebhookEndpoint:
+    """Change what is given; the audit entry lists the fields that changed (old and new values)."""
+    before = {"url": endpoint.url, "events": list(endpoint.events), "description": endpoint.description}
+    before["active"] = endpoint.active
     if url is not _UNSET:
         endpoint.url = _clean_url(url)
     if events is not _UNSET:
@@ -180,12 +206,37 @@ def update_endpoint(
         endpoint.description = (description or "")[:200]
     if active is not _UNSET:
         endpoint.active = bool(active)
-    endpoint.save()
+    changes = {name: [old, getattr(endpoint, name)] for name, old in before.items() if getattr(endpoint, name) != old}
+    with transaction.atomic():
+        endpoint.save()
+        if changes:
+            _audit(
+                audit.WEBHOOK_ENDPOINT_UPDATED, endpoint, actor=actor, request=request, metadata={"changes": changes}
+            )
     return endpoint
 
 
-def delete_endpoint(*, endpoint: WebhookEndpoint) -> None:
-    endpoint.delete()
+def rotate_secret(*, endpoint: WebhookEndpoint, actor=None, request=None) -> WebhookEndpoint:
+    """A new signing secret, in force for every later delivery; the caller shows it once. The old one stops
+    working at once (a receiver that must overlap both should accept either while it switches)."""
+    old_hint = endpoint.secret_hint
+    with transaction.atomic():
+        endpoint.secret = generate_secret()
+        endpoint.save(update_fields=["secret", "updated_at"])
+        _audit(
+            audit.WEBHOOK_SECRET_ROTATED,
+            endpoint,
+            actor=actor,
+            request=request,
+            metadata={"old_secret_hint": old_hint, "new_secret_hint": endpoint.secret_hint},
+        )
+    return endpoint
+
+
+def delete_endpoint(*, endpoint: WebhookEndpoint, actor=None, request=None) -> None:
+    with transaction.atomic():
+        _audit(audit.WEBHOOK_ENDPOINT_DELETED, endpoint, actor=actor, request=request)
+        endpoint.delete()
 
 
 # --- emitting -------------------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ def _create(request: HttpRequest, form: EndpointForm) -> HttpResponse:
             url=form.cleaned_data["url"],
             events=form.cleaned_data["events"],
             description=form.cleaned_data["description"],
+            actor=request.user,
+            request=request,
         )
     except services.WebhookError as exc:
         for field, errors in exc.fields.items():
@@ -65,7 +67,7 @@ def _create(request: HttpRequest, form: EndpointForm) -> HttpResponse:
 @require_POST
 def endpoint_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.get_endpoint(request.organization, pk)
-    services.update_endpoint(endpoint=endpoint, active=not endpoint.active)
+    services.update_endpoint(endpoint=endpoint, active=not endpoint.active, actor=request.user, request=request)
     messages.success(request, _("Endpoint enabled.") if endpoint.active else _("Endpoint paused."))
     return redirect("webhooks:endpoint_list")
 
@@ -73,8 +75,21 @@ def endpoint_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @editor_view
 @require_POST
 def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.delete_endpoint(endpoint=selectors.get_endpoint(request.organization, pk))
+    services.delete_endpoint(
+        endpoint=selectors.get_endpoint(request.organization, pk), actor=request.user, request=request
+    )
     messages.success(request, _("Endpoint deleted."))
+    return redirect("webhooks:endpoint_list")
+
+
+@editor_view
+@require_POST
+def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = services.rotate_secret(
+        endpoint=selectors.get_endpoint(request.organization, pk), actor=request.user, request=request
+    )
+    request.session[_NEW_SECRET] = {"id": endpoint.pk, "url": endpoint.url, "secret": endpoint.secret}
+    messages.success(request, _("New signing secret made. Copy it now: it is shown only once."))
     return redirect("webhooks:endpoint_list")
 
 
