@@ -121,6 +121,7 @@ def team(request: HttpRequest) -> HttpResponse:
                         "inviter": request.user.email,
                         "role": invitation.get_role_display(),
                         "link": link,
+                        "days": int(getattr(settings, "SHOPVIDEO_INVITATION_DAYS", 7)),
                     },
                 )
                 send_mail(
@@ -173,11 +174,20 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the invitation email: used or expired links say so; a logged-in user with another email is
+    told to switch accounts (the role goes only to the person invited)."""
     invitation = merchant_services.invitation_for_token(token)
     if invitation is None:
         return render(request, "dashboard/invitation_invalid.html", status=404)
+    problem = merchant_services.invitation_problem(invitation)
+    if problem:
+        return render(request, "dashboard/invitation_invalid.html", {"problem": problem}, status=410)
+    context = {"invitation": invitation, "next": request.path}
     if not request.user.is_authenticated:
-        return render(request, "dashboard/invitation.html", {"invitation": invitation, "next": request.path})
+        return render(request, "dashboard/invitation.html", context)
+    problem = merchant_services.invitation_problem(invitation, request.user)
+    if problem:
+        return render(request, "dashboard/invitation.html", context | {"problem": problem}, status=403)
     if request.method == "POST":
         try:
             merchant_services.accept_invitation(invitation=invitation, user=request.user)
@@ -187,7 +197,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         request.session[SESSION_KEY] = invitation.organization_id
         messages.success(request, _("You joined %(shop)s.") % {"shop": invitation.organization.name})
         return redirect("dashboard:home")
-    return render(request, "dashboard/invitation.html", {"invitation": invitation, "next": request.path})
+    return render(request, "dashboard/invitation.html", context)
 
 
 @login_required

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -92,18 +93,36 @@ def invite(*, organization: Organization, email: str, role: str, invited_by) -> 
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("organization")
-        .filter(token_hash=_hash(token or ""), accepted_at__isnull=True)
-        .first()
-    )
+    """The invitation of a link, used or not (the page then says why it cannot be used); None for a bad token."""
+    return Invitation.objects.select_related("organization").filter(token_hash=_hash(token or "")).first()
+
+
+def invitation_expires_at(invitation: Invitation):
+    return invitation.created_at + timedelta(days=int(getattr(settings, "SHOPVIDEO_INVITATION_DAYS", 7)))
+
+
+def invitation_problem(invitation: Invitation, user=None) -> str | None:
+    """Why this invitation cannot be accepted (by `user`, when given), for the merchant; None when it can."""
+    if invitation.accepted_at is not None:
+        return _("This invitation was already used. Ask the shop owner to invite you again.")
+    if timezone.now() >= invitation_expires_at(invitation):
+        return _("This invitation has expired. Ask the shop owner to invite you again.")
+    if user is not None and (user.email or "").strip().lower() != invitation.email:
+        return _(
+            "This invitation is for %(invited)s, but you are logged in as %(you)s. Log out, then log in or sign up "
+            "as %(invited)s."
+        ) % {"invited": invitation.email, "you": user.email}
+    return None
 
 
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, user) -> Membership:
+    """The invited person (same email) joins with the invitation's role; used, expired or someone else's: refused.
+    A member already in the shop keeps their role."""
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if locked.accepted_at is not None:
-        raise MembershipError(_("This invitation was already used."))
+    problem = invitation_problem(locked, user)
+    if problem:
+        raise MembershipError(problem)
     membership, _created = Membership.objects.get_or_create(
         user=user, organization=locked.organization, defaults={"role": locked.role}
     )
