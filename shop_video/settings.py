@@ -182,6 +182,14 @@ SHOPVIDEO_MAX_VIDEOS_PER_BATCH = env.int("SHOPVIDEO_MAX_VIDEOS_PER_BATCH", defau
 SHOPVIDEO_RETRY_BACKOFF_SECONDS = env.float("SHOPVIDEO_RETRY_BACKOFF_SECONDS", default=5.0)
 SHOPVIDEO_QA_MIN_PSNR = env.float("SHOPVIDEO_QA_MIN_PSNR", default=38.0)
 SHOPVIDEO_QA_MIN_SSIM = env.float("SHOPVIDEO_QA_MIN_SSIM", default=0.95)
+# C2PA content credentials on every video and poster (generation.pipeline.credentials). Production: a PEM chain
+# (end-entity first) and its key; unset, a development chain is made once under SHOPVIDEO_C2PA_DEV_DIR.
+SHOPVIDEO_C2PA_ENABLED = env.bool("SHOPVIDEO_C2PA_ENABLED", default=True)
+SHOPVIDEO_C2PA_CERT_CHAIN = env("SHOPVIDEO_C2PA_CERT_CHAIN", default="")
+SHOPVIDEO_C2PA_PRIVATE_KEY = env("SHOPVIDEO_C2PA_PRIVATE_KEY", default="")
+SHOPVIDEO_C2PA_TRUST_ANCHORS = env("SHOPVIDEO_C2PA_TRUST_ANCHORS", default="")  # PEM file, e.g. the C2PA trust list
+SHOPVIDEO_C2PA_TSA_URL = env("SHOPVIDEO_C2PA_TSA_URL", default="")  # RFC 3161 time stamps; none by default
+SHOPVIDEO_C2PA_DEV_DIR = VAR_DIR / "c2pa"
 
 # Credits per output second, by engine and resolution tier (billing.pricing).
 SHOPVIDEO_PRICING = {

@@ -3,19 +3,22 @@
 DJANGO_SETTINGS_MODULE=shop_video.settings_production. Required from the environment: DJANGO_SECRET_KEY (not the
 demo key, 50+ characters), DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL. HTTPS only (redirect,
 HSTS, secure cookies) except the probes (/healthz, /readyz, /metrics: SECURE_REDIRECT_EXEMPT). Logs are JSON
-lines unless LOG_FORMAT says otherwise. Settings meant for tests only are refused at start-up.
+lines unless LOG_FORMAT says otherwise. Settings meant for tests only are refused at start-up. Content credentials:
+SHOPVIDEO_C2PA_CERT_CHAIN and SHOPVIDEO_C2PA_PRIVATE_KEY (not the development chain) unless SHOPVIDEO_C2PA_ENABLED
+is false.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("LOG_FORMAT", "json")
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, env
+from .settings import DATABASES, SHOPVIDEO_C2PA_ENABLED, env
 
 _DEMO_SECRET_KEY = "insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789"  # noqa: S105
 
@@ -42,6 +45,19 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 for _name in ("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST", "STRIPE_API_BASE"):
     if env(_name, default=""):
         raise ImproperlyConfigured(f"{_name} is for tests only and must not be set in production")
+
+# Content credentials are signed with a configured certificate, never the development chain. A process that signs
+# nothing (web) may set SHOPVIDEO_C2PA_ENABLED=false and then holds no signing key.
+if SHOPVIDEO_C2PA_ENABLED:
+    from generation.pipeline.credentials import is_development_chain
+
+    _require("SHOPVIDEO_C2PA_PRIVATE_KEY")
+    try:
+        _c2pa_dev = is_development_chain(Path(_require("SHOPVIDEO_C2PA_CERT_CHAIN")).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"SHOPVIDEO_C2PA_CERT_CHAIN is not a readable PEM certificate chain: {exc}") from exc
+    if _c2pa_dev:
+        raise ImproperlyConfigured("SHOPVIDEO_C2PA_CERT_CHAIN is the development chain; configure a real certificate")
 
 # HTTPS everywhere; TLS ends at the proxy, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -81,6 +81,8 @@ PROD_ENV = {
     "DJANGO_ALLOWED_HOSTS": "shop.example,www.shop.example",
     "DATABASE_URL": "postgres://shopvideo@db.internal:5432/shopvideo",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    # A process that signs no content credentials; the C2PA certificate refusals: tests/markets/test_c2pa.py.
+    "SHOPVIDEO_C2PA_ENABLED": "false",
 }
 
 
