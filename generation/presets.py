@@ -51,6 +51,11 @@ class MarketPresetData:
     numbering_system: str = "latn"
     cta: str = ""  # call to action; empty: DEFAULT_CTA for the caption language
     review_note: str = ""  # empty: BUILTIN_REVIEW_NOTE
+    # A visible "AI-generated" label in the video and poster (generation.pipeline.ai_label); the C2PA credentials
+    # are on every file regardless. On where a law asks for visible disclosure of AI-generated or manipulated
+    # media: the EU (AI Act art. 50, from August 2026) and South Korea (AI Basic Act, from January 2026). Elsewhere
+    # the platforms label from the C2PA manifest themselves; a merchant may still want the label (editable data).
+    ai_label: bool = False
 
     @property
     def language(self) -> str:
@@ -249,6 +254,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("studio-sweep", "oak-table", "kitchen", "soft-gradient"),
         _COOL,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "fr",
@@ -261,6 +267,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("marble-counter", "living-room", "city-evening", "studio-sweep"),
         _PASTEL,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "es",
@@ -273,6 +280,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("garden-bokeh", "kitchen", "soft-gradient", "studio-sweep"),
         _WARM,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "it",
@@ -285,6 +293,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("marble-counter", "oak-table", "city-evening", "studio-sweep"),
         _WARM,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "nl",
@@ -297,6 +306,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("living-room", "studio-sweep", "garden-bokeh", "soft-gradient"),
         _COOL,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "pl",
@@ -309,6 +319,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("studio-sweep", "living-room", "oak-table", "soft-gradient"),
         _NEUTRAL,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "jp",
@@ -333,6 +344,7 @@ MARKETS: tuple[MarketPresetData, ...] = (
         ("soft-gradient", "studio-sweep", "city-evening", "living-room"),
         _PASTEL,
         _looks(*_CORE_LOOKS),
+        ai_label=True,
     ),
     MarketPresetData(
         "br",

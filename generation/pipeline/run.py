@@ -22,7 +22,7 @@ from PIL import Image
 from generation.engines import RenderRequest, get_engine
 from generation.presets import scene_palette
 
-from . import captions, cutout, encode, fidelity, ingest, layout, qa
+from . import ai_label, captions, credentials, cutout, encode, fidelity, ingest, layout, qa
 from .spec import VariantSpec
 
 # Share of the job's progress bar each stage takes (the render dominates).
@@ -54,6 +54,8 @@ class PipelineResult:
     mask_source: str = ""
     attempts: int = 1  # how many renders QA needed (or tried, when it never passed)
     captions: dict | None = None  # the caption overlay's content and geometry, when captions were on
+    ai_label: dict | None = None  # the visible AI label's text and place, when the market's rule asks for it
+    credentials: dict | None = None  # the C2PA content credentials: signed, signer, verified (credentials.py)
 
     @property
     def duration_seconds(self) -> float:
@@ -84,6 +86,8 @@ class PipelineResult:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "platform": self.spec.platform_slug,
             "captions": self.captions,
+            "ai_label": self.ai_label,
+            "credentials": self.credentials,
         }
 
 
@@ -167,6 +171,12 @@ def run_pipeline(
     caption_plan = _plan_captions(spec) if spec.captions else None
     # With a caption the layout gets the frame less the caption's band, so the product never goes under it.
     area = caption_plan.product_area if caption_plan else (0, 0, spec.width, spec.height)
+    label_plan = None
+    if market.ai_label:
+        label_plan = ai_label.plan_label(
+            market=market, engine=spec.engine, width=spec.width, height=spec.height, platform=spec.platform_slug
+        )
+        area = ai_label.reserve(label_plan, area, min(spec.width, spec.height))
     area_size = (area[2] - area[0], area[3] - area[1])
     attempts = max(1, 1 + qa_retries)
     # The first attempt fills the bar up to FIRST_ATTEMPT_SHARE: a QA retry is the exception, and a bar that halts
@@ -199,9 +209,12 @@ def run_pipeline(
                         with_model=spec.look is not None,
                     ),
                 )
-                if caption_plan is not None:
+                if caption_plan is not None or label_plan is not None:
                     plan.placements = captions.offset_placements(plan.placements, area)
+                if caption_plan is not None:
                     captions.check_clear(caption_plan, plan.placements, plan.product_bbox)
+                if label_plan is not None:
+                    ai_label.check_clear(label_plan, plan.placements, plan.product_bbox)
             base = _PROGRESS["prepare"]
 
             def render_progress(fraction: float, base: float = base, report=report) -> None:
@@ -235,6 +248,8 @@ def run_pipeline(
                     with timer.stage("captions"):
                         # After the lock, outside the product's box (check_clear): the product stays exact.
                         captions.draw_captions(frames, caption_plan)
+                if label_plan is not None:
+                    ai_label.draw_label(frames, label_plan)  # before the poster is taken: both carry it
                 report("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
                 with timer.stage("encode"):
                     encode.encode_mp4(frames, outputs.temp[""], fps=spec.fps, layers=layers)
@@ -270,6 +285,7 @@ def run_pipeline(
                 mask_source=cut.source,
                 attempts=attempt + 1,
                 captions=caption_plan.summary() if caption_plan else None,
+                ai_label=label_plan.summary() if label_plan else None,
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
                 if best is not None:
@@ -282,6 +298,18 @@ def run_pipeline(
         assert best is not None
         result, outputs = best
         result.attempts = attempts if not result.qa_passed else result.attempts
+        with timer.stage("credentials"):
+            # Last, on the final bytes and after QA decoded them: signing adds a C2PA box (MP4) or segment (JPEG)
+            # and leaves the pictures bit for bit as they were; any later re-encode would drop the credentials.
+            result.credentials = credentials.sign_video(
+                outputs.temp[""],
+                outputs.temp[".poster.jpg"],
+                preview_path=outputs.temp[".preview.mp4"],
+                engine=spec.engine,
+                source_photo_sha256=photo_in.checksum,
+                market=spec.market,
+                ai_label=label_plan is not None,
+            )
         timer.timings["total"] = time.perf_counter() - started
         outputs.temp[".json"].write_text(json.dumps(result.contract(), indent=1))
         outputs.commit()
