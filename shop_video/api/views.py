@@ -285,8 +285,9 @@ def _sku_conflict(exc: services.ProductInvalid):
     ),
     destroy=extend_schema(
         summary="Delete a product",
-        description="Deletes the product with its photos, jobs and videos. Refused (409 "
-        "`product_has_active_jobs`) while one of its jobs is queued or running.",
+        description="Deletes the product with its photos, jobs and videos at once; their stored files are "
+        "removed in the background. Refused (409 `product_has_active_jobs`) while one of its jobs is queued or "
+        "running.",
         responses={
             204: OpenApiResponse(description="Deleted."),
             409: _error("Jobs still active", "product_has_active_jobs", "The product has queued or running jobs."),
@@ -389,7 +390,7 @@ class ProductViewSet(OrgViewSet):
         return Response(s.ProductSerializer(self.get_object(), context=self.ctx()).data)
 
     def destroy(self, request: Request, pk=None) -> Response:
-        delete_product(product=self.get_object())
+        delete_product(product=self.get_object(), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -173,10 +173,15 @@ def test_update_to_a_taken_sku_is_409(api, org, product):
     assert error_of(response)["code"] == "duplicate_sku"
 
 
-def test_delete_removes_the_product_its_photos_and_their_files(api, product):
+def test_delete_removes_the_product_its_photos_and_their_files(api, product, monkeypatch):
     names = [n for p in product.photos.all() for n in (p.file.name, p.mask.name)]
     assert all(default_storage.exists(n) for n in names)
     from django.test import TestCase
+
+    from shop_video.celery import app
+
+    # The files go in a background task (shop_video.ops.lifecycle): run it here as the worker would.
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = api.delete(f"/api/v1/products/{product.pk}")

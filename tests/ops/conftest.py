@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 from django.core.files.base import ContentFile
 
 from generation.models import Job, Video
 from tests.factories import JobFactory
 from tests.integration.conftest import broker, clean_broker  # noqa: F401 — the real Redis fixtures
+from tests.storage.conftest import s3_client, s3_endpoint, s3_storage  # noqa: F401 — moto S3
 
 
 def make_video(job: Job | None = None, *, metadata: dict | None = None, **job_kwargs) -> Video:
@@ -27,3 +29,16 @@ def make_video(job: Job | None = None, *, metadata: dict | None = None, **job_kw
     video.preview.save("preview.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42" + b"r" * 64), save=False)
     video.save()
     return video
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks sent with .delay() run at once in this process (what a worker would run)."""
+    from shop_video.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = before
