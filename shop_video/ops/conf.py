@@ -73,9 +73,27 @@ def apply(g: dict[str, Any]) -> None:
     g["SECURE_CONTENT_TYPE_NOSNIFF"] = True
     g["SHOPVIDEO_METRICS_TOKEN"] = env("SHOPVIDEO_METRICS_TOKEN", default="")
     g["SHOPVIDEO_READYZ_TIMEOUT"] = env.float("SHOPVIDEO_READYZ_TIMEOUT", default=2.0)
-    # Videos older than this are removed by `manage.py purge_old_videos` (0 keeps them forever).
+    # Videos older than this are removed every night by the beat task below, or by `manage.py purge_old_videos`
+    # (0 keeps them forever); SHOPVIDEO_VIDEO_RETENTION_BY_ORG="acme=90,trial-shop=7" overrides it per organization.
     g["SHOPVIDEO_VIDEO_RETENTION_DAYS"] = env.int("SHOPVIDEO_VIDEO_RETENTION_DAYS", default=0)
+    g["SHOPVIDEO_VIDEO_RETENTION_BY_ORG"] = {
+        slug: int(days) for slug, days in env.dict("SHOPVIDEO_VIDEO_RETENTION_BY_ORG", default={}).items()
+    }
+    g["SHOPVIDEO_VIDEO_PURGE_HOUR"] = env.int("SHOPVIDEO_VIDEO_PURGE_HOUR", default=3)  # UTC, a quiet hour
+    g["CELERY_BEAT_SCHEDULE"] = {**g.get("CELERY_BEAT_SCHEDULE", {}), **beat_schedule(g["SHOPVIDEO_VIDEO_PURGE_HOUR"])}
     g["LOGGING"] = logging_config(g["LOGGING"], env("LOG_FORMAT", default="plain"))
+
+
+def beat_schedule(purge_hour: int) -> dict[str, Any]:
+    from celery.schedules import crontab
+
+    return {
+        "ops-purge-expired-videos": {
+            "task": "ops.purge_expired_videos",
+            "schedule": crontab(hour=purge_hour, minute=17),
+            "options": {"expires": 3600.0},  # a missed night is caught up by the next one
+        }
+    }
 
 
 def logging_config(base: dict[str, Any], fmt: str) -> dict[str, Any]:

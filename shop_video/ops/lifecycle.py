@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -201,12 +202,44 @@ def purge_organization(organization_id: int) -> int:
     return files
 
 
-def purge_old_videos(*, days: int, now=None, dry_run: bool = False) -> int:
-    """Delete videos (files and rows) older than `days`; the job stays, marked `expired`. Returns the count."""
+def retention_overrides() -> dict[int, int]:
+    """{organization id: retention days} from SHOPVIDEO_VIDEO_RETENTION_BY_ORG (organization slugs)."""
+    by_slug = {str(k): int(v) for k, v in (getattr(settings, "SHOPVIDEO_VIDEO_RETENTION_BY_ORG", {}) or {}).items()}
+    return dict(
+        (pk, by_slug[slug]) for pk, slug in Organization.objects.filter(slug__in=by_slug).values_list("pk", "slug")
+    )
+
+
+def purge_expired_videos(*, now=None, dry_run: bool = False) -> int:
+    """What the nightly beat task runs: each organization's videos past its retention (its override, else
+    SHOPVIDEO_VIDEO_RETENTION_DAYS; 0 keeps them forever). Returns the number of videos deleted."""
+    overrides = retention_overrides()
+    total = 0
+    for organization_id, days in sorted(overrides.items()):
+        total += purge_old_videos(days=days, now=now, dry_run=dry_run, organization_ids=[organization_id])
+    default = int(getattr(settings, "SHOPVIDEO_VIDEO_RETENTION_DAYS", 0))
+    total += purge_old_videos(days=default, now=now, dry_run=dry_run, exclude_organization_ids=list(overrides))
+    return total
+
+
+def purge_old_videos(
+    *,
+    days: int,
+    now=None,
+    dry_run: bool = False,
+    organization_ids: list[int] | None = None,
+    exclude_organization_ids: list[int] | None = None,
+) -> int:
+    """Delete videos (files and rows) older than `days` (of the given organizations, or all but the excluded);
+    the job stays, marked `expired`. Returns the count."""
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
     old = Video.objects.filter(created_at__lt=cutoff)
+    if organization_ids is not None:
+        old = old.filter(organization_id__in=organization_ids)
+    if exclude_organization_ids:
+        old = old.exclude(organization_id__in=exclude_organization_ids)
     if dry_run:
         return old.count()
     total = 0

@@ -20,3 +20,9 @@ def purge_product_files(organization_id: int, product_id: int, names: list[str],
 @shared_task(name="ops.purge_organization", ignore_result=True, acks_late=True)
 def purge_organization(organization_id: int) -> int:
     return lifecycle.purge_organization(int(organization_id))
+
+
+@shared_task(name="ops.purge_expired_videos", ignore_result=True)
+def purge_expired_videos() -> int:
+    """Nightly (CELERY_BEAT_SCHEDULE["ops-purge-expired-videos"], shop_video.ops.conf)."""
+    return lifecycle.purge_expired_videos()

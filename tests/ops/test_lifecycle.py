@@ -117,3 +117,44 @@ def test_retention_zero_keeps_everything(media, settings):
     call_command("purge_old_videos", stdout=out)
     assert "nothing deleted" in out.getvalue()
     assert Video.objects.filter(pk=video.pk).exists()
+
+
+def test_the_nightly_purge_is_scheduled_with_celery_beat():
+    from shop_video.celery import app
+
+    entry = app.conf.beat_schedule["ops-purge-expired-videos"]
+    assert entry["task"] == tasks.purge_expired_videos.name == "ops.purge_expired_videos"
+    assert entry["task"] in app.tasks  # registered under that name, so beat's message reaches it
+    assert entry["schedule"].hour == {3} and entry["schedule"].minute == {17}
+
+
+def test_the_nightly_purge_applies_each_organizations_retention(media, settings):
+    def aged(days: int, **job_kwargs) -> Video:
+        video = make_video(**job_kwargs)
+        Video.objects.filter(pk=video.pk).update(created_at=timezone.now() - timedelta(days=days))
+        return video
+
+    long_keep = aged(40)  # an organization with 90 days
+    long_gone = aged(100, photo=long_keep.job.photo, batch=long_keep.job.batch)
+    default_gone, default_kept = aged(40), aged(10)
+    forever = aged(4000)  # an organization that keeps everything
+    settings.SHOPVIDEO_VIDEO_RETENTION_DAYS = 30
+    settings.SHOPVIDEO_VIDEO_RETENTION_BY_ORG = {
+        long_keep.organization.slug: 90,
+        forever.organization.slug: 0,
+        "no-such-org": 1,
+    }
+
+    assert tasks.purge_expired_videos.apply().get() == 2  # what beat runs
+
+    remaining = set(Video.objects.values_list("pk", flat=True))
+    assert remaining == {long_keep.pk, default_kept.pk, forever.pk}
+    for gone in (long_gone, default_gone):
+        assert not default_storage.exists(gone.file.name) and not default_storage.exists(gone.preview.name)
+    for kept in (long_keep, default_kept, forever):
+        assert default_storage.exists(kept.file.name)
+    purged = AuditEvent.objects.filter(action=audit.VIDEOS_PURGED).order_by("metadata__days")
+    assert [(e.organization_id, e.metadata) for e in purged] == [
+        (default_gone.organization_id, {"count": 1, "days": 30}),
+        (long_gone.organization_id, {"count": 1, "days": 90}),
+    ]

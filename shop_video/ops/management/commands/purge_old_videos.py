@@ -5,7 +5,10 @@ from shop_video.ops import lifecycle
 
 
 class Command(BaseCommand):
-    help = "Delete videos (files and rows) older than the retention (SHOPVIDEO_VIDEO_RETENTION_DAYS or --days)."
+    help = (
+        "Delete videos (files and rows) older than the retention (SHOPVIDEO_VIDEO_RETENTION_DAYS or --days); "
+        "the nightly beat task ops.purge_expired_videos does the same with per-organization overrides."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--days", type=int, default=None, help="Override the retention setting.")
