@@ -77,3 +77,21 @@ def caption_inputs(*, product: Product, market: MarketPreset) -> dict:
         "price": str(product.price) if product.price is not None else None,
         "currency": product.currency or None,
     }
+
+
+@transaction.atomic
+def delete_look(*, organization: Organization, look: ModelLook) -> None:
+    """Remove one of the organization's own looks (a built-in one it replaced comes back). Refused while a queued
+    or running job still needs it: that job would otherwise lose its model without anyone noticing."""
+    from generation.models import Job
+
+    if look.organization_id != organization.pk:
+        raise ValidationError(_("Only your organization's own looks can be removed."))
+    if Job.objects.filter(look=look, state__in=Job.ACTIVE_STATES).exists():
+        raise ValidationError(_("Videos with this look are still being made; remove it when they are done."))
+    look.delete()
+
+
+def caption_languages() -> list[str]:
+    """The caption languages of the built-in markets, in a stable order (the first market's first)."""
+    return list(dict.fromkeys(m.caption_language for m in MARKETS_BY_SLUG.values()))

@@ -150,3 +150,16 @@ def looks_for(organization: Organization, market_slug: str) -> list[ModelLook]:
     for row in rows:
         by_slug[row.slug] = row
     return list(by_slug.values())
+
+
+def own_look(organization: Organization, pk) -> ModelLook:
+    """One of the organization's own looks (a built-in look or another organization's is a 404)."""
+    return get_object_or_404(
+        ModelLook.objects.select_related("market").filter(organization_id=_org_id(organization)), pk=_pk(pk)
+    )
+
+
+def looks_by_market(organization: Organization) -> list[tuple[MarketPreset, list[ModelLook]]]:
+    """Per market (alphabetical by slug): the looks the organization chooses from, its own replacing a built-in
+    look of the same slug; each row's `organization_id` says whose it is."""
+    return [(market, looks_for(organization, market.slug)) for market in markets()]

@@ -183,6 +183,28 @@ class GenerateForm(forms.Form):
         label=_("Resolution"), choices=[(r, r) for r in RESOLUTIONS], initial="480p", widget=forms.RadioSelect
     )
     engine = forms.ChoiceField(label=_("Engine"), initial="compositor", widget=forms.RadioSelect)
+    # Captions and the target platform (issue 9): the services check them (platform rules, a price for the tag).
+    platform = forms.ChoiceField(
+        label=_("Made for platform"),
+        required=False,
+        help_text=_(
+            "Its aspect ratios when none are ticked; its length, size and bitrate rules are checked and a video "
+            "that breaks one is not delivered."
+        ),
+    )
+    captions = forms.BooleanField(
+        label=_("Add captions"),
+        required=False,
+        help_text=_("The product's title for each market: your localized title, else the original one."),
+    )
+    caption_price = forms.BooleanField(
+        label=_("Price tag"), required=False, help_text=_("The product's price, written the market's way.")
+    )
+    caption_cta = forms.BooleanField(
+        label=_("Call to action"),
+        required=False,
+        help_text=_("Your localized call to action for the market, else the market's own."),
+    )
     name = forms.CharField(label=_("Batch name"), max_length=200, required=False)
 
     def __init__(self, *args, photo_choices: list[tuple[int, str]], organization=None, **kwargs):
@@ -208,8 +230,16 @@ class GenerateForm(forms.Form):
         self.fields["seconds"].choices = [(str(s), _("%(seconds)d s") % {"seconds": s}) for s in durations]
         self.fields["seconds"].initial = ["5" if 5 in durations else str(durations[0])]
         self.fields["engine"].choices = engine_choices()
+        self.fields["platform"].choices = [
+            ("", _("None chosen")),
+            *((slug, name) for slug, name, _a in platform_presets()),
+        ]
         self.fields["photos"].choices = [(str(pk), label) for pk, label in photo_choices]
         self.fields["photos"].initial = [str(pk) for pk, _label in photo_choices]
+
+    @property
+    def caption_fields(self) -> list[forms.BoundField]:
+        return [self["captions"], self["caption_price"], self["caption_cta"]]
 
 
 # --- accounts and team ----------------------------------------------------------------------------------------

@@ -68,6 +68,10 @@ def regenerate_video(*, video: Video, user=None) -> Batch:
         resolution=job.resolution,
         engine=job.engine,
         seed=seed,
+        platform=job.platform,
+        captions=job.captions,
+        caption_price=job.caption_price,
+        caption_cta=job.caption_cta,
     )
     name = _("%(product)s · new take") % {"product": job.photo.product.title}
     return generation_services.submit_batch(

@@ -55,3 +55,20 @@ urlpatterns += [
     path("imports/<int:pk>/recheck/", views_import.import_recheck, name="import_recheck"),
     path("imports/<int:pk>/discard/", views_import.import_discard, name="import_discard"),
 ]
+
+# --- Localized titles and model looks per market (issue 9; generation.views_markets) -------------------------------
+from generation import views_markets  # noqa: E402
+
+urlpatterns += [
+    path("products/<int:pk>/localizations/", views_markets.localization_save, name="localization_save"),
+    path(
+        "products/<int:pk>/localizations/<str:language>/delete/",
+        views_markets.localization_delete,
+        name="localization_delete",
+    ),
+    path("looks/", views_markets.look_list, name="look_list"),
+    path("looks/new/", views_markets.look_save, name="look_create"),
+    path("looks/<int:pk>/", views_markets.look_edit, name="look_edit"),
+    path("looks/<int:pk>/save/", views_markets.look_save, name="look_update"),
+    path("looks/<int:pk>/delete/", views_markets.look_delete, name="look_delete"),
+]

@@ -196,6 +196,10 @@ def _matrix(data: dict) -> services.VariantMatrix:
         seconds=list(data["seconds"]),
         resolution=data["resolution"],
         engine=data["engine"],
+        platform=data.get("platform") or "",
+        captions=bool(data.get("captions")),
+        caption_price=bool(data.get("caption_price")),
+        caption_cta=bool(data.get("caption_cta")),
     )
 
 
