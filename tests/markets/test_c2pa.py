@@ -142,6 +142,9 @@ def test_signing_leaves_the_pictures_as_qa_measured_them(made):
     mask = np.asarray(Image.open(made["video"].with_name("made.mask.png")))
     report = qa.measure_video(made["video"], photo, mask, np.asarray(contract["placements"]))
     assert report.summary()["psnr_min"] == contract["qa"]["psnr_min"]
+    # The manifest is a uuid box after ftyp, and the file is still +faststart (moov before mdat).
+    boxes = _boxes(made["video"].read_bytes())
+    assert boxes["ftyp"][0] == 0 and boxes["ftyp"][0] < boxes["uuid"][0] < boxes["moov"][0] < boxes["mdat"][0]
 
 
 def test_the_visible_label_is_in_the_poster_where_the_market_asks_for_it(made, unsigned):
@@ -151,6 +154,25 @@ def test_the_visible_label_is_in_the_poster_where_the_market_asks_for_it(made, u
     plate = np.asarray(Image.open(made["poster"]).convert("RGB"))[y0:y1, x0:x1].astype(np.float32)
     assert plate.mean() < 120 and (plate.min(axis=2) > 200).mean() > 0.02  # dark plate, light text
     assert json.loads(unsigned["result"].json_path.read_text())["ai_label"] is None  # the US rule: no label
+
+
+def test_the_label_reads_in_the_markets_language_from_the_line_start_corner():
+    from dataclasses import replace
+
+    from generation.pipeline.ai_label import plan_label
+    from generation.pipeline.platforms import PLATFORMS
+    from generation.presets import MARKETS_BY_SLUG
+
+    safe = PLATFORMS["tiktok"].ui_zones.safe_rect(480, 832)
+    arabic = plan_label(
+        market=replace(MARKETS_BY_SLUG["sa"], ai_label=True), engine="dit", width=480, height=832, platform="tiktok"
+    )
+    assert arabic.text == "مُنشأ بالذكاء الاصطناعي" and arabic.rect[2] == safe[2] and arabic.rect[1] == safe[1]
+    korean = plan_label(market=MARKETS_BY_SLUG["kr"], engine="dit", width=480, height=832, platform="tiktok")
+    assert korean.text == "AI 생성" and korean.rect[0] == safe[0]
+    # Text was drawn: light pixels on the dark plate.
+    for plan in (arabic, korean):
+        assert (plan.block[..., :3].min(axis=2) > 200).mean() > 0.02
 
 
 def _boxes(data: bytes) -> dict[str, tuple[int, int]]:
