@@ -268,7 +268,20 @@
     }, true);
   }
 
+  /* --- File pickers drawn as our own button: show the chosen file's name beside it ------------------------ */
+  function initFileNames(root) {
+    root.querySelectorAll(".file-picker input[type=file]").forEach(function (input) {
+      const form = input.closest("form");
+      const shown = form && form.querySelector("[data-file-name]");
+      if (!shown) return;
+      input.addEventListener("change", function () {
+        shown.textContent = Array.from(input.files).map(function (f) { return f.name; }).join(", ");
+      });
+    });
+  }
+
   function init(root) {
+    initFileNames(root);
     initUpload(root);
     initCutouts(root);
     initMaskEditors(root);
