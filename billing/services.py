@@ -38,9 +38,15 @@ from billing.models import (
     Subscription,
 )
 from generation.pipeline.errors import BadInputError
+from shop_video.ops import audit
 
 logger = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
+
+# Audit actions (shop_video.ops.audit): every credit movement that is not a job's reserve/capture/release.
+AUDIT_CREDITS_ADDED = "credits.added"
+AUDIT_CREDITS_DEBITED = "credits.debited"
+AUDIT_CREDITS_REFUNDED = "credits.refunded"
 
 
 class InsufficientCredits(BadInputError):
@@ -91,6 +97,23 @@ def _entry(account: CreditAccount, kind: str, credits: int, balance_delta: int, 
 def _save(account: CreditAccount, entries: Sequence[LedgerEntry]) -> None:
     account.save(update_fields=["balance", "reserved", "updated_at"])
     LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+
+
+def _audit(action: str, entry: LedgerEntry, *, organization=None, user=None) -> None:
+    """One audit event per credit adjustment, written in the ledger entry's transaction (both or neither)."""
+    audit.record(
+        action,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        organization=organization,
+        target=entry,
+        metadata={
+            "kind": entry.kind,
+            "credits": entry.credits,
+            "balance_after": entry.balance_after,
+            "reason": entry.reason,
+            **({"external_ref": entry.external_ref} if entry.external_ref else {}),
+        },
+    )
 
 
 def _notify_if_low(account: CreditAccount, available_before: int) -> None:
@@ -147,6 +170,7 @@ def grant_credits(
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
         _save(account, [entry])
+        _audit(AUDIT_CREDITS_ADDED, entry, organization=organization, user=user)
     return entry
 
 
@@ -158,8 +182,17 @@ def debit_adjustment(*, organization, credits: int, reason: str, user=None) -> L
         if credits > account.available:
             raise InsufficientCredits(required=credits, available=account.available)
         available_before = account.available
-        entry = _entry(account, Kind.ADJUSTMENT, credits, -credits, 0, reason=(reason or "")[:300], created_by=user)
+        entry = _entry(
+            account,
+            Kind.ADJUSTMENT,
+            credits,
+            -credits,
+            0,
+            reason=(reason or "")[:300],
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
         _save(account, [entry])
+        _audit(AUDIT_CREDITS_DEBITED, entry, organization=organization, user=user)
         _notify_if_low(account, available_before)
     return entry
 
@@ -358,13 +391,13 @@ def cancel_subscription(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
-def refund_payment(*, payment: Payment, amount: int | None = None) -> Payment:
+def refund_payment(*, payment: Payment, amount: int | None = None, user=None) -> Payment:
     """Support refunds (part of) a pack through Stripe; credits are taken back by the refund rule."""
     _require_payments()
     if payment.status not in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         raise BillingError(_("Only a paid payment can be refunded."), "not_refundable")
     refunded_total = gateway.refund(payment_intent_id=payment.payment_intent_id, amount=amount)
-    return apply_refund(payment_intent_id=payment.payment_intent_id, amount_refunded=refunded_total)
+    return apply_refund(payment_intent_id=payment.payment_intent_id, amount_refunded=refunded_total, user=user)
 
 
 # --- fulfilment (from verified webhook events) --------------------------------------------------------------------
@@ -399,7 +432,7 @@ def payment_failed(*, payment_intent_id: str) -> None:
     )
 
 
-def apply_refund(*, payment_intent_id: str, amount_refunded: int) -> Payment | None:
+def apply_refund(*, payment_intent_id: str, amount_refunded: int, user=None) -> Payment | None:
     """`amount_refunded` is the charge's cumulative refunded amount, so replays and out-of-order events are no-ops
     (the recorded total only grows). Takes back at most what is available; see the module docstring."""
     with transaction.atomic():
@@ -431,6 +464,21 @@ def apply_refund(*, payment_intent_id: str, amount_refunded: int) -> Payment | N
         if amount_refunded >= payment.amount:
             payment.status = Payment.Status.REFUNDED
         payment.save()
+        # Audited even when nothing could be taken back: the money went back all the same.
+        audit.record(
+            AUDIT_CREDITS_REFUNDED,
+            actor=user if getattr(user, "is_authenticated", False) else None,
+            organization=payment.organization,
+            target=payment,
+            metadata={
+                "payment_intent": payment_intent_id,
+                "amount_refunded": amount_refunded,
+                "currency": payment.currency,
+                "credits_taken_back": take,
+                "credits_not_recovered": max(0, due - take),
+                "balance_after": account.balance,
+            },
+        )
     return payment
 
 
