@@ -150,20 +150,50 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return self.payment_intent_id
 
+    @property
+    def price(self) -> str:
+        return f"{self.amount / 100:.2f} {self.currency.upper()}"
+
 
 class Subscription(models.Model):
     organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="subscriptions")
     subscription_id = models.CharField(max_length=120, unique=True)
     plan = models.CharField(max_length=40)
     status = models.CharField(max_length=30)
+    # The period paid for now; its end is when Stripe bills the next one (kept from Stripe's subscription events).
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    # The SetupIntent whose card started it: a second submit of the same card form finds this row.
+    setup_intent_id = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Statuses in which Stripe still bills (or will retry billing) the subscription.
+    LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid")
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.subscription_id
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        """Stripe's status in the merchant's language (an unknown one as Stripe spells it)."""
+        labels = {
+            "active": _("Active"),
+            "trialing": _("Trial"),
+            "past_due": _("Payment overdue"),
+            "unpaid": _("Unpaid"),
+            "canceled": _("Canceled"),
+            "incomplete": _("First payment pending"),
+            "incomplete_expired": _("Expired"),
+        }
+        return str(labels.get(self.status, self.status))
 
 
 class Invoice(models.Model):

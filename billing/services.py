@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,21 +368,167 @@ def start_pack_purchase(*, organization, pack: str, user=None) -> tuple[Payment,
     return payment, intent.client_secret
 
 
-def subscribe(*, organization, plan: str, payment_method_id: str) -> Subscription:
-    """A monthly plan: the card becomes the customer's default, then a Subscription on the plan. Its credits arrive
-    with each `invoice.payment_succeeded`."""
+# --- cards: entered in Stripe.js's Card Element, saved with a SetupIntent, charged from the server ----------------
+#
+# Both the pack and the plan pages save the card with `stripe.confirmCardSetup` first: that is the one Stripe.js
+# call that sends the Card Element's card to Stripe both in Stripe.js and in localstripe's fake (whose
+# `confirmCardPayment` ignores the card), so a browser test pays for real. The server then charges that card.
+
+
+def _declined(exc: gateway.GatewayError) -> BillingError:
+    return BillingError(
+        _("Your card was declined (%(reason)s). Nothing was charged; try another card.") % {"reason": exc.message},
+        "card_declined",
+    )
+
+
+def _refused(exc: gateway.GatewayError) -> BillingError:
+    return BillingError(
+        _("The payment could not be completed (%(reason)s). Nothing was charged.") % {"reason": exc.message},
+        "payment_error",
+    )
+
+
+def start_card_setup(*, organization, purpose: str) -> str:
+    """A SetupIntent on the organization's Stripe customer; returns the client secret for `confirmCardSetup`."""
+    _require_payments()
+    customer_id = ensure_customer(organization)
+    try:
+        intent = gateway.create_setup_intent(
+            customer_id=customer_id, metadata={"organization_id": str(organization.pk), "purpose": purpose}
+        )
+    except gateway.GatewayError as exc:
+        raise _refused(exc) from exc
+    return intent.client_secret
+
+
+def _card_from_setup(organization, setup_intent_id: str) -> str:
+    """The card saved by a SetupIntent that Stripe.js confirmed, only if that SetupIntent belongs to this
+    organization's customer (a posted id is never trusted on its own)."""
+    unreadable = BillingError(_("The card could not be read. Enter it again."), "invalid_card_setup")
+    if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_") or len(setup_intent_id) > 120:
+        raise unreadable
+    customer_id = ensure_customer(organization)
+    try:
+        setup = gateway.retrieve_setup_intent(setup_intent_id)
+    except gateway.GatewayError as exc:
+        raise unreadable from exc
+    if setup.customer_id != customer_id or setup.status != "succeeded" or not setup.payment_method_id:
+        raise unreadable
+    return setup.payment_method_id
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """What the pay page does next: `succeeded`/`processing` → the receipt; `requires_action` → Stripe.js finishes
+    3-D Secure with the client secret (`confirmCardPayment`)."""
+
+    status: str
+    client_secret: str = ""
+
+
+def pay_with_card(*, payment: Payment, setup_intent_id: str) -> CardPayment:
+    """Charge a pack's PaymentIntent with the card just saved. The credits still come only from the signed
+    `payment_intent.succeeded` webhook (fulfil_payment), so a charge is credited once however it was confirmed.
+
+    The payment row stays locked across the Stripe calls: a double submit waits, then sees the intent already
+    confirmed and charges nothing twice."""
+    _require_payments()
+    declined: gateway.GatewayError | None = None
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("organization").get(pk=payment.pk)
+        if locked.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+            return CardPayment("succeeded")
+        try:
+            intent = gateway.retrieve_payment_intent(locked.payment_intent_id)
+        except gateway.GatewayError as exc:
+            raise _refused(exc) from exc
+        if intent.status in ("succeeded", "processing", "requires_capture", "requires_action"):
+            return CardPayment(intent.status, intent.client_secret)
+        card = _card_from_setup(locked.organization, setup_intent_id)
+        try:
+            gateway.attach_card(customer_id=ensure_customer(locked.organization), payment_method_id=card)
+            intent = gateway.confirm_payment_intent(payment_intent_id=locked.payment_intent_id, payment_method_id=card)
+        except gateway.CardDeclined as exc:
+            declined = exc
+            locked.status = Payment.Status.FAILED  # the payment_failed webhook says the same, later
+            locked.save(update_fields=["status", "updated_at"])
+        except gateway.GatewayError as exc:
+            raise _refused(exc) from exc
+    if declined is not None:
+        raise _declined(declined)
+    return CardPayment(intent.status, intent.client_secret)
+
+
+def subscribe(*, organization, plan: str, payment_method_id: str, setup_intent_id: str = "") -> Subscription:
+    """A monthly plan: the card becomes the customer's default (localstripe, like Stripe's invoices, charges the
+    customer's `invoice_settings.default_payment_method`), then a Subscription on the plan. Its credits arrive with
+    each `invoice.payment_succeeded`. A first payment that fails leaves nothing behind: the incomplete subscription
+    is canceled at Stripe and no row is kept."""
     _require_payments()
     offer = _offer(plans(), plan, "unknown_plan")
     customer_id = ensure_customer(organization)
     plan_id = gateway.ensure_plan(slug=offer.slug, name=offer.slug, amount=offer.amount, currency=offer.currency)
-    gateway.set_default_card(customer_id=customer_id, payment_method_id=payment_method_id)
-    sub_id, status = gateway.create_subscription(
-        customer_id=customer_id, plan_id=plan_id, metadata={"organization_id": str(organization.pk), "plan": plan}
-    )
+    try:
+        gateway.set_default_card(customer_id=customer_id, payment_method_id=payment_method_id)
+        state = gateway.create_subscription(
+            customer_id=customer_id,
+            plan_id=plan_id,
+            metadata={"organization_id": str(organization.pk), "plan": offer.slug},
+        )
+    except gateway.CardDeclined as exc:
+        raise _declined(exc) from exc
+    except gateway.GatewayError as exc:
+        raise _refused(exc) from exc
+    if state.status not in Subscription.LIVE_STATUSES:  # "incomplete": the first invoice was not paid
+        logger.info("subscription %s for org %s came back %s; canceled", state.id, organization.pk, state.status)
+        try:
+            gateway.cancel_subscription(state.id)
+        except gateway.GatewayError:
+            logger.exception("could not cancel incomplete subscription %s (Stripe expires it in 23 h)", state.id)
+        raise BillingError(
+            _("Your card was declined for the first month of the plan. Nothing was charged; try another card."),
+            "card_declined",
+        )
     sub, _created = Subscription.objects.update_or_create(
-        subscription_id=sub_id, defaults={"organization": organization, "plan": offer.slug, "status": status}
+        subscription_id=state.id,
+        defaults={
+            "organization": organization,
+            "plan": offer.slug,
+            "status": state.status,
+            "current_period_start": _ts(state.current_period_start),
+            "current_period_end": _ts(state.current_period_end),
+            "setup_intent_id": setup_intent_id,
+        },
     )
     return sub
+
+
+def subscribe_with_card(*, organization, plan: str, setup_intent_id: str) -> Subscription:
+    """The subscribe page: the card the merchant entered (a SetupIntent confirmed by Stripe.js) starts the plan.
+
+    One at a time per organization (the Stripe customer row is locked across the Stripe calls), so a double submit
+    waits for the first and then finds its subscription instead of creating a second one."""
+    _require_payments()
+    _offer(plans(), plan, "unknown_plan")
+    ensure_customer(organization)
+    with transaction.atomic():
+        StripeCustomer.objects.select_for_update().get(organization=organization)
+        live = (
+            Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
+            .order_by("-id")
+            .first()
+        )
+        if live is not None:
+            if setup_intent_id and live.setup_intent_id == setup_intent_id:
+                return live  # the same form submitted twice
+            raise BillingError(
+                _("This shop already has the %(plan)s plan. Cancel it before choosing another one.")
+                % {"plan": live.plan},
+                "already_subscribed",
+            )
+        card = _card_from_setup(organization, setup_intent_id)
+        return subscribe(organization=organization, plan=plan, payment_method_id=card, setup_intent_id=setup_intent_id)
 
 
 def cancel_subscription(*, subscription: Subscription) -> Subscription:
@@ -586,9 +733,30 @@ def _dispatch(event_type: str, obj: dict[str, Any]) -> None:
             pi = pi.get("id")
         if pi:
             apply_refund(payment_intent_id=pi, amount_refunded=int(obj.get("amount_refunded") or 0))
-    elif event_type in ("customer.subscription.deleted", "customer.subscription.created"):
-        Subscription.objects.filter(subscription_id=obj.get("id", "")).update(
-            status=obj.get("status", ""), updated_at=timezone.now()
+    elif event_type in (
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+    ):
+        sync_subscription(obj)
+
+
+def sync_subscription(obj: dict[str, Any]) -> None:
+    """Status and current period from a subscription event. Events may come late or out of order: a canceled
+    subscription is never revived by an older event, and the period only moves forward."""
+    state = gateway.subscription_state(obj)
+    if not state.id:
+        return
+    now = timezone.now()
+    rows = Subscription.objects.filter(subscription_id=state.id)
+    if state.status:
+        (rows if state.status == "canceled" else rows.exclude(status="canceled")).update(
+            status=state.status, updated_at=now
+        )
+    if state.current_period_end:
+        end = _ts(state.current_period_end)
+        rows.filter(Q(current_period_end__isnull=True) | Q(current_period_end__lt=end)).update(
+            current_period_start=_ts(state.current_period_start), current_period_end=end, updated_at=now
         )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("invoices/", views.invoices, name="invoices"),
     path("usage/", views.usage, name="usage"),
     path("usage.csv", views.usage_csv, name="usage_csv"),
+    path("subscribe/", views.subscribe, name="subscribe"),
     path("subscriptions/<int:pk>/cancel/", views.cancel_subscription, name="cancel_subscription"),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import gateway, selectors, services
 from billing.models import LedgerEntry, Payment
@@ -55,22 +55,76 @@ def buy_pack(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("billing:pay", pk=payment.pk)
 
 
+def _card_page(request: HttpRequest, template: str, context: dict, *, purpose: str) -> HttpResponse:
+    """A page with the Card Element: a fresh SetupIntent for `confirmCardSetup` on every showing (a confirmed one
+    cannot take another card)."""
+    try:
+        setup_secret = services.start_card_setup(organization=request.organization, purpose=purpose)
+    except services.BillingError as exc:
+        messages.error(request, exc.message)
+        setup_secret = ""
+    return render(request, template, {**context, "setup_secret": setup_secret, **_stripe_context()})
+
+
 @owner_view
-@require_GET
+@require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the Card Element for a pack. POST (after Stripe.js saved the card): the server charges it."""
     payment = get_object_or_404(Payment, pk=pk, organization=request.organization)
     if payment.status != Payment.Status.PENDING and payment.status != Payment.Status.FAILED:
         return redirect("billing:payment_detail", pk=payment.pk)
     if not gateway.enabled():
         raise Http404
-    intent = gateway.retrieve_payment_intent(payment.payment_intent_id)
+    context = {"payment": payment, "done_url": reverse("billing:payment_detail", args=[payment.pk])}
+    if request.method == "POST":
+        try:
+            result = services.pay_with_card(payment=payment, setup_intent_id=request.POST.get("setup_intent", ""))
+        except services.BillingError as exc:
+            messages.error(request, exc.message)
+            return redirect("billing:pay", pk=payment.pk)
+        if result.status == "requires_action":  # 3-D Secure: Stripe.js shows the bank's challenge on this page
+            return render(
+                request, "billing/pay.html", {**context, "action_secret": result.client_secret, **_stripe_context()}
+            )
+        messages.success(request, _("Thank you: your card was charged. The credits appear as soon as Stripe confirms."))
+        return redirect("billing:payment_detail", pk=payment.pk)
+    return _card_page(request, "billing/pay.html", context, purpose="pack")
+
+
+@owner_view
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    """A monthly plan paid with a card from the Card Element (saved by `confirmCardSetup`); the current plan, its
+    next billing date, and cancel."""
+    org = request.organization
+    if request.method == "POST":
+        plan = request.POST.get("plan", "")
+        try:
+            sub = services.subscribe_with_card(
+                organization=org, plan=plan, setup_intent_id=request.POST.get("setup_intent", "")
+            )
+        except services.BillingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "You are subscribed to the %(plan)s plan. Its credits are added as soon as Stripe confirms "
+                    "the payment."
+                )
+                % {"plan": sub.plan},
+            )
+        return redirect("billing:subscribe")
+    subscriptions = list(selectors.subscriptions_for(org)[:5])
+    live = next((s for s in subscriptions if s.is_live), None)
     context = {
-        "payment": payment,
-        "client_secret": intent.client_secret,
-        "done_url": reverse("billing:payment_detail", args=[payment.pk]),
-        **_stripe_context(),
+        "plans": services.plans(),
+        "live_subscription": live,
+        "subscriptions": subscriptions,
     }
-    return render(request, "billing/pay.html", context)
+    if live is not None or not gateway.enabled():
+        return render(request, "billing/subscribe.html", {**context, "setup_secret": "", **_stripe_context()})
+    return _card_page(request, "billing/subscribe.html", context, purpose="plan")
 
 
 @merchant_view
@@ -170,4 +224,4 @@ def cancel_subscription(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The subscription was canceled."))
-    return redirect("billing:overview")
+    return redirect("billing:subscribe")

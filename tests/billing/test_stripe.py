@@ -6,6 +6,7 @@ server, credits added once; a declined card adds nothing. Renewals and refunds u
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -244,6 +245,10 @@ def test_the_buy_flow_pages_render_the_card_element(db, stripe_on, client):
     assert response.status_code == 302 and response["Location"] == reverse("billing:pay", args=[payment.pk])
     page = client.get(response["Location"]).content.decode()
     assert f"{stripe_on}/js.stripe.com/v3/" in page
-    assert f'data-secret="{payment.payment_intent_id}_secret' in page
-    assert 'id="card-element"' in page and "confirmCardPayment" in page
+    # The card is saved by Stripe.js with a SetupIntent on the organization's customer, then charged by the server.
+    secret = re.search(r'data-secret="(seti_\w+)_secret_\w+"', page)
+    assert secret is not None
+    setup = stripe.SetupIntent.retrieve(secret.group(1), api_key=SECRET_KEY)
+    assert setup.customer == services.ensure_customer(member.organization)
+    assert 'id="card-element"' in page and "/static/billing/card.js" in page
     assert client.get(reverse("billing:payment_detail", args=[payment.pk])).status_code == 200
