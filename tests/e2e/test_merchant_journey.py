@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from generation.models import Job, Photo, Product, Video
-from shop_video.merchants.models import Membership
+from shop_video.merchants.models import Membership, NotificationSent
 from tests import synthetic
+from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -177,6 +178,11 @@ def test_new_merchant_from_sign_up_to_a_downloaded_zip(
     assert page.locator(".jobs-table .badge.succeeded").count() == 8
     assert page.locator(".progress.done[aria-label]").get_attribute("aria-valuenow") == "100"
     shot(page, shots, "07-batch-done")
+    # The worker's notification task mailed the merchant once that the batch is finished (console backend here).
+    wait_for(lambda: NotificationSent.objects.filter(organization=org).exists(), 30, 0.2, "the batch email")
+    assert list(NotificationSent.objects.filter(organization=org).values_list("kind", "user__email")) == [
+        (NotificationSent.Kind.BATCH_FINISHED, EMAIL)
+    ]
 
     # --- play a video -------------------------------------------------------------------------------------------
     page.locator(".jobs-table").get_by_role("link", name="Watch").first.click()
