@@ -28,7 +28,7 @@ from tests.synthetic import product_png_alpha
 product_png_alpha(640, 800)[0].save(sys.argv[1])
 PYEOF
 
-.venv/bin/gunicorn shop_video.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 --threads 2 \
+.venv/bin/gunicorn -c python:shop_video.gunicorn_conf shop_video.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 --threads 2 \
   --log-level warning --pid "$WORK/gunicorn.pid" >"$WORK/gunicorn.log" 2>&1 &
 trap 'kill $(cat "$WORK/gunicorn.pid") 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

@@ -2,6 +2,8 @@
 # Build from the repository root: docker build -f docker/web.Dockerfile -t shopvideo-web .
 FROM python:3.11-slim-bookworm
 
+# shop_video.settings here is for the build (collectstatic needs no secrets); compose.yaml runs every container with
+# DJANGO_SETTINGS_MODULE=shop_video.settings_production.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=shop_video.settings SHOPVIDEO_VAR_DIR=/app/var SHOPVIDEO_MEDIA_ROOT=/data/media
 
@@ -23,5 +25,5 @@ RUN find . -name '*.po' -not -path './var/*' -exec sh -c 'msgfmt --check-format 
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "shop_video.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", \
-     "--access-logfile", "-"]
+# Workers, timeouts, the graceful drain on SIGTERM: shop_video/gunicorn_conf.py (WEB_CONCURRENCY, GUNICORN_*).
+CMD ["gunicorn", "-c", "python:shop_video.gunicorn_conf", "shop_video.wsgi:application"]

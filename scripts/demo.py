@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         web = Service(
             "web",
             [
-                str(bin_dir / "gunicorn"), "shop_video.wsgi:application",
+                str(bin_dir / "gunicorn"), "-c", "python:shop_video.gunicorn_conf", "shop_video.wsgi:application",
                 "--bind", f"{args.host}:{args.port}",
                 "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
                 "--timeout", "120",

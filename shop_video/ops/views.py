@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .drain import is_draining
 from .metrics import redis_client
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ CHECKS = {"database": check_database, "broker": check_broker, "storage": check_s
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
+    if is_draining():  # SIGTERM received (shop_video/gunicorn_conf.py): finishing in-flight requests only
+        return JsonResponse({"status": "draining", "checks": {}}, status=503)
     results: dict[str, dict[str, object]] = {}
     ready = True
     for name, check in CHECKS.items():
