@@ -195,6 +195,10 @@ def test_only_owners_pay_or_subscribe(db, stripe_on, client, role):
     assert client.get(reverse("billing:subscribe")).status_code == 403
     assert client.post(reverse("billing:subscribe"), {"plan": "basic", "setup_intent": "seti_x"}).status_code == 403
     assert not Subscription.objects.exists()
+    # The controls are hidden too: no buy buttons, no plan link on the credits page.
+    overview = client.get(reverse("billing:overview")).content.decode()
+    assert 'id="credits"' in overview
+    assert reverse("billing:buy_pack", args=["starter"]) not in overview and 'id="choose-plan"' not in overview
 
 
 def test_demo_mode_subscribe_page_says_payments_are_disabled(settings, signed_in):
