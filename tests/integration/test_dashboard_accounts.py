@@ -140,6 +140,10 @@ def test_invite_for_another_email_is_refused_with_a_message(client, owner):
     assert response.status_code == 403
     assert not Membership.objects.filter(user=intruder.user, organization=owner.organization).exists()
     assert Invitation.objects.get(email="invited@example.com").accepted_at is None
+    # The page's Log out button comes back to the invitation, for the invited person to log in.
+    logout = client.post(reverse("logout"), {"next": link})
+    assert logout.status_code == 302 and logout["Location"] == link
+    assert "Create an account" in text(client.get(link))
 
 
 def test_expired_invite_is_refused_with_a_message(client, owner, settings):

@@ -381,3 +381,57 @@ def test_a_real_job_through_a_real_worker_mails_the_batch_once(start_worker, tmp
     assert message["Subject"] == "Batch “Tea” is finished"
     assert "Ready to use: 1" in message.get_body(("plain",)).get_content()
     assert f"/batches/{batch.pk}/" in message.get_body(("html",)).get_content()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_on_the_same_event_at_once_send_each_email_once(shop, finished_batch):
+    """A duplicate delivery running at the same moment: the unique row makes the second one wait, then skip."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(notifications.send_batch_notifications(finished_batch.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(results) == 2 and sum(results) == 4  # however they interleave, 4 emails in all
+    assert len(mail.outbox) == 4
+    assert NotificationSent.objects.filter(organization=shop["org"]).count() == 4
+
+
+def _english_phrases_left(text: str) -> list[str]:
+    """English sentences of the email templates that stayed English: every ASCII run of 3+ words, minus the
+    merchant's own content and URLs."""
+    import re
+
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"https?://\S+", " ", text)
+    for own in ("Spring bottles", "Amber glass bottle", "Shop ", "ShopVideo", "PSNR", "SSIM", "dB"):
+        text = text.replace(own, " ")
+    return [m.strip() for m in re.findall(r"[A-Za-z][A-Za-z'’]*(?:[ ,]+[A-Za-z][A-Za-z'’]*){2,}", text)]
+
+
+def test_every_email_is_all_chinese_for_a_chinese_member(shop, finished_batch, low_org):
+    NotificationSettings.objects.update_or_create(user=low_org["owner"], defaults={"language": "zh-hans"})
+    notifications.send_batch_notifications(finished_batch.pk)
+    billing_services.debit_adjustment(organization=low_org["org"], credits=60, reason="test")
+    notifications.send_credits_low(low_org["org"].pk, notifications.credits_low_key(low_org["org"].pk))
+
+    chinese = [m for m in mail.outbox if m.to[0] in (shop["chinese"].email, low_org["owner"].email)]
+    assert len(chinese) == 3  # batch finished, needs review, credits low
+    for message in chinese:
+        for part in (message.subject, message.body, html_of(message)):
+            assert _english_phrases_left(part) == [], (message.subject, part)
+    english = [m for m in mail.outbox if m.to[0] == shop["owner"].email]
+    assert all(_english_phrases_left(m.body) for m in english)  # the check has teeth
