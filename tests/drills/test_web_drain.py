@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import record
+
 ROOT = Path(__file__).resolve().parents[2]
 GRACEFUL_TIMEOUT = 10
 
@@ -61,7 +63,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_refuses_new_connections(t
     argv[0] = str(Path(sys.executable).with_name("gunicorn"))
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.ops.drain_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.drills.web_drain_settings",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "GUNICORN_GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
@@ -98,6 +100,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_refuses_new_connections(t
                 result["error"] = repr(exc)
 
         client = threading.Thread(target=in_flight)
+        started = time.monotonic()
         client.start()
         deadline = time.monotonic() + 10
         while not marker.exists():
@@ -123,6 +126,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_refuses_new_connections(t
             _get(port, "/healthz", timeout=2)
 
         client.join(timeout=GRACEFUL_TIMEOUT)
+        in_flight_seconds = time.monotonic() - started
         assert result.get("status") == 200, result
         assert result["body"] == b"slow request done; draining=1"  # the worker knew (/readyz would say 503)
 
@@ -130,7 +134,15 @@ def test_sigterm_lets_the_in_flight_request_finish_and_refuses_new_connections(t
         assert server.wait(timeout=GRACEFUL_TIMEOUT + 5) == 0
         exited_after = time.monotonic() - stopped_at
         assert exited_after < GRACEFUL_TIMEOUT, exited_after
-        (tmp_path / "timings.json").write_text(json.dumps({"refused_after": refused_after, "exit": exited_after}))
+        record(
+            "web_drain",
+            new_connections_refused_after_s=refused_after,
+            in_flight_request_s=in_flight_seconds,
+            gunicorn_exited_after_s=exited_after,
+            graceful_timeout_s=float(GRACEFUL_TIMEOUT),
+            database="n/a",
+            broker="n/a",
+        )
     finally:
         if server.poll() is None:
             server.kill()

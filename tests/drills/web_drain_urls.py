@@ -1,4 +1,4 @@
-"""The real URLs plus one slow view, for the web drain test (tests/ops/drain_settings.py)."""
+"""The real URLs plus one slow view, for the web drain test (tests/drills/web_drain_settings.py)."""
 
 from __future__ import annotations
 

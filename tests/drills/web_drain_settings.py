@@ -2,4 +2,4 @@
 
 from shop_video.settings_test import *  # noqa: F403
 
-ROOT_URLCONF = "tests.ops.drain_urls"
+ROOT_URLCONF = "tests.drills.web_drain_urls"
