@@ -93,20 +93,18 @@ def _webp(data: bytes) -> bytes:
 
 
 def _bmff(data: bytes) -> bytes:
-    """HEIC/AVIF: top-level boxes back to back; cut where the next one is not a box."""
+    """HEIC/AVIF: top-level boxes back to back from `ftyp`; cut where the next bytes are not a whole box."""
+    if data[4:8] != b"ftyp":
+        return data
     pos, size = 0, len(data)
     while pos + 8 <= size:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if not all(0x20 <= c < 0x7F for c in kind):
-            break
-        if length == 1:
-            if pos + 16 > size:
-                return data
+        if length == 1 and pos + 16 <= size:
             length = int.from_bytes(data[pos + 8 : pos + 16], "big")
-        elif length == 0:  # the last box runs to the end of the file
+        elif length == 0:  # the last box runs to the end of the file: nothing can follow it
             return data
-        if length < 8 or pos + length > size:
-            return data
+        if not all(0x20 <= c < 0x7F for c in kind) or length < 8 or pos + length > size:
+            break
         pos += length
     return data[:pos] if pos else data
 
