@@ -208,6 +208,11 @@ def test_a_zip_of_hostile_images_stages_only_clean_images(api, org, media):
     sources = [Path(imp.file.path), Path(imp.images_zip.path)]
     staged = assert_only_our_images_stored(media, org.pk, besides=sources)
     assert staged  # the polyglots' images, cut down, and the real images under hostile names
+    # The row report is a download: CSV (cells defused against formulas), an attachment, nosniff.
+    report_csv = api.get(f"/api/v1/imports/{imp.pk}/report")
+    assert report_csv.status_code == 200 and report_csv["Content-Type"].startswith("text/csv")
+    assert report_csv["Content-Disposition"].startswith("attachment;")
+    assert report_csv["X-Content-Type-Options"] == "nosniff"
 
 
 def test_served_video_urls_are_media_types_with_nosniff_and_downloads_are_attachments(api, product, media):
