@@ -3,6 +3,9 @@ meaning (markets, scenes, looks, prices). Output serializers turn rows into the 
 
 from __future__ import annotations
 
+import json
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -155,6 +158,95 @@ class JobRequestSerializer(StrictSerializer):
         return attrs
 
 
+MAX_LOCALIZED_TITLES = 50
+# BCP 47 shape (language, optional subtags); which languages are accepted is the markets' business (the view).
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+LOCALIZED_TITLE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200, "description": "Your own wording."},
+        "cta": {
+            "type": "string",
+            "maxLength": 120,
+            "description": "Call to action; empty or left out: the market's own.",
+        },
+    },
+    "required": ["title"],
+    "additionalProperties": False,
+}
+
+
+def normalize_language(code: str) -> str:
+    """The form the services store a language in (generation.market_services.set_localized_title)."""
+    return code.strip().replace("_", "-").lower()
+
+
+class LocalizedTitleSerializer(StrictSerializer):
+    title = Text(max_length=200, help_text="Your own wording: captions are never machine-translated.")
+    cta = Text(max_length=120, required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {**LOCALIZED_TITLE_SCHEMA, "nullable": True},
+        "maxProperties": MAX_LOCALIZED_TITLES,
+        "description": "Caption titles per language (a caption language of the markets: `de`, `ja`, `ar`, …). "
+        "Each language sent replaces that language's title and call to action; languages left out are kept; "
+        "`null` removes one (its captions then use the original title). In multipart/form-data, this part "
+        "holds the mapping as JSON.",
+        "example": {"de": {"title": "Braunglasflasche 100 ml", "cta": "Jetzt entdecken"}, "ja": None},
+    }
+)
+class LocalizedTitlesField(serializers.Field):
+    """language → {"title", "cta"} or None (remove). Shape only; whether a language is one the markets caption
+    in is checked by the view against generation.market_services (a 400 `unknown_language`)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("A mapping of language codes to objects with a title and a cta (or null)."),
+        "invalid_json": gettext_lazy("Not valid JSON: send the mapping of languages as a JSON object."),
+        "too_many": gettext_lazy("At most {max_languages} languages at once."),
+        "invalid_language": gettext_lazy("Not a language code such as de, ja or pt-BR."),
+        "duplicate_language": gettext_lazy("The same language is named twice."),
+    }
+
+    def to_internal_value(self, data) -> dict[str, dict | None]:
+        if isinstance(data, str):  # a multipart part: the mapping as JSON
+            try:
+                data = json.loads(data)
+            except (ValueError, RecursionError):
+                self.fail("invalid_json")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        if len(data) > MAX_LOCALIZED_TITLES:
+            self.fail("too_many", max_languages=MAX_LOCALIZED_TITLES)
+        out: dict[str, dict | None] = {}
+        errors: dict[str, list] = {}
+        for key, value in data.items():
+            if not isinstance(key, str) or len(key) > 12 or not LANGUAGE_CODE.match(key):
+                errors[str(key)[:20]] = [self.error_messages["invalid_language"]]
+                continue
+            language = normalize_language(key)
+            if language in out:
+                errors[key] = [self.error_messages["duplicate_language"]]
+                continue
+            if value is None:
+                out[language] = None
+                continue
+            item = LocalizedTitleSerializer(data=value)
+            if not item.is_valid():
+                errors[key] = item.errors
+                continue
+            out[language] = dict(item.validated_data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return out
+
+    def to_representation(self, value):
+        return value
+
+
 class ProductCreateSerializer(StrictSerializer):
     title = Text(max_length=200)
     sku = Text(max_length=100, required=False, allow_blank=True, default="")
@@ -171,12 +263,14 @@ class ProductCreateSerializer(StrictSerializer):
         max_length=20,
         help_text="Photo URLs to fetch instead of files (only where URL fetching is enabled).",
     )
+    localized_titles = LocalizedTitlesField(required=False)
 
 
 class ProductUpdateSerializer(StrictSerializer):
     title = Text(max_length=200, required=False)
     sku = Text(max_length=100, required=False, allow_blank=True)
     category = serializers.ChoiceField(choices=Product.Category.choices, required=False)
+    localized_titles = LocalizedTitlesField(required=False)
 
 
 class PhotoCreateSerializer(StrictSerializer):
@@ -261,10 +355,24 @@ class ProductPhotoSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     photo_ids = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
+    localized_titles = serializers.SerializerMethodField(
+        help_text="Your caption titles per language (`cta` empty: the market's own); a language not listed "
+        "captions with the original title."
+    )
 
     class Meta:
         model = Product
-        fields = ["id", "title", "sku", "category", "photo_ids", "photos", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "sku",
+            "category",
+            "photo_ids",
+            "photos",
+            "localized_titles",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def _photos(self, product: Product) -> list[Photo]:
@@ -279,6 +387,22 @@ class ProductSerializer(serializers.ModelSerializer):
     @extend_schema_field(ProductPhotoSerializer(many=True))
     def get_photos(self, product: Product) -> list[dict]:
         return ProductPhotoSerializer(self._photos(product), many=True).data
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {
+                **LOCALIZED_TITLE_SCHEMA,
+                "properties": {**LOCALIZED_TITLE_SCHEMA["properties"], "cta": {"type": "string", "maxLength": 120}},
+                "required": ["title", "cta"],
+            },
+            "example": {"de": {"title": "Braunglasflasche 100 ml", "cta": ""}},
+        }
+    )
+    def get_localized_titles(self, product: Product) -> dict[str, dict[str, str]]:
+        # The prefetched rows when the list view prefetched them; ordered by language (the model's ordering).
+        rows = sorted(product.localizations.all(), key=lambda row: row.language)
+        return {row.language: {"title": row.title, "cta": row.cta} for row in rows}
 
 
 class SceneSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -20,8 +21,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from generation import selectors, services
-from generation.models import Job, Photo
+from generation import market_services, selectors, services
+from generation.models import Job, Photo, Product
 from generation.pipeline.errors import BadInputError
 
 from . import serializers as s
@@ -61,6 +62,10 @@ PRODUCT_EXAMPLE = {
         {"id": 311, "original_name": "bottle-front.png", "width": 1200, "height": 1600, "mask_source": "alpha"},
         {"id": 312, "original_name": "bottle-side.jpg", "width": 1500, "height": 1500, "mask_source": "segmented"},
     ],
+    "localized_titles": {
+        "de": {"title": "Braunglasflasche", "cta": ""},
+        "ja": {"title": "琥珀色のガラスボトル", "cta": "今すぐチェック"},
+    },
     "created_at": _T,
     "updated_at": _T,
 }
@@ -265,6 +270,44 @@ def _sku_conflict(exc: services.ProductInvalid):
     raise exc
 
 
+def _checked_localized_titles(titles: dict[str, dict | None], product: Product | None = None) -> dict:
+    """400 `unknown_language` for a language no market captions in (the dashboard offers the same list); a
+    language the product already has may always be removed (`null`)."""
+    known = market_services.caption_languages()
+    existing = set(product.localizations.values_list("language", flat=True)) if product is not None else set()
+    unknown = [lang for lang, value in titles.items() if lang not in known and not (value is None and lang in existing)]
+    if unknown:
+        message = _("Captions are made in these languages: %(languages)s.") % {"languages": ", ".join(known)}
+        raise ApiError(
+            message,
+            "unknown_language",
+            fields={
+                f"localized_titles.{lang}": [_("Unknown caption language %(language)s.") % {"language": lang}]
+                for lang in unknown
+            },
+        )
+    return titles
+
+
+def _save_localized_titles(product: Product, titles: dict[str, dict | None]) -> None:
+    """Through the service the dashboard and the CSV import use; `None` (an empty title there) removes one."""
+    for language, value in titles.items():
+        market_services.set_localized_title(
+            product=product,
+            language=language,
+            title=value["title"] if value else "",
+            cta=value["cta"] if value else "",
+        )
+
+
+_UNKNOWN_LANGUAGE = _error(
+    "Bad input, e.g. a language no market captions in",
+    "unknown_language",
+    "Captions are made in these languages: en, de, fr, …",
+    {"localized_titles.xx": ["Unknown caption language xx."]},
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List products",
@@ -275,13 +318,26 @@ def _sku_conflict(exc: services.ProductInvalid):
     retrieve=extend_schema(summary="Get a product", examples=[_ex("A product", PRODUCT_EXAMPLE)]),
     partial_update=extend_schema(
         summary="Update a product",
-        description="Change the title, SKU or category; photos are added through `POST /api/v1/photos`.",
+        description="Change the title, SKU, category or caption titles; photos are added through "
+        "`POST /api/v1/photos`. `localized_titles` is merged: each language sent replaces that language's title "
+        "and call to action, languages left out are kept, `null` removes one (400 `unknown_language` for a "
+        "language no market captions in). All or nothing.",
         request=s.ProductUpdateSerializer,
         examples=[
             _ex("New title", {"title": "Amber glass bottle, 100 ml"}, request=True, response=False),
+            _ex(
+                "A German title, the Japanese one removed",
+                {"localized_titles": {"de": {"title": "Braunglasflasche", "cta": "Jetzt entdecken"}, "ja": None}},
+                request=True,
+                response=False,
+            ),
             _ex("The updated product", PRODUCT_EXAMPLE),
         ],
-        responses={200: s.ProductSerializer, 409: _error("The SKU is taken", "duplicate_sku", "…")},
+        responses={
+            200: s.ProductSerializer,
+            400: _UNKNOWN_LANGUAGE,
+            409: _error("The SKU is taken", "duplicate_sku", "…"),
+        },
     ),
     destroy=extend_schema(
         summary="Delete a product",
@@ -308,7 +364,7 @@ class ProductViewSet(OrgViewSet):
 
     def get_queryset(self):
         return selectors.products_for(self.organization).prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id"))
+            Prefetch("photos", queryset=Photo.objects.order_by("created_at", "id")), "localizations"
         )
 
     def get_object(self):
@@ -327,22 +383,38 @@ class ProductViewSet(OrgViewSet):
             "multipart/form-data with `title`, `sku`, `category` and one or more `photos` files (repeat the field "
             "for several). Or JSON with `photo_urls` instead of files: fetched at once with SSRF protection "
             "(public http(s) addresses only, size and time limits). All or nothing: if one photo cannot be used, "
-            "nothing is created and `error.files` names every bad file."
+            "nothing is created and `error.files` names every bad file. `localized_titles` (optional): caption "
+            "titles per language, in multipart as one part holding the JSON mapping."
         ),
         parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": s.ProductCreateSerializer, "application/json": s.ProductCreateSerializer},
-        responses={201: s.ProductSerializer, 409: _error("The SKU is taken", "duplicate_sku", "…")},
+        responses={
+            201: s.ProductSerializer,
+            400: _UNKNOWN_LANGUAGE,
+            409: _error("The SKU is taken", "duplicate_sku", "…"),
+        },
         examples=[
             _ex(
                 "multipart fields",
-                {"title": "Amber glass bottle", "sku": "AGB-100", "category": "home", "photos": ["(a photo file)"]},
+                {
+                    "title": "Amber glass bottle",
+                    "sku": "AGB-100",
+                    "category": "home",
+                    "photos": ["(a photo file)"],
+                    "localized_titles": '{"de": {"title": "Braunglasflasche"}}',
+                },
                 request=True,
                 response=False,
                 media_type=MULTIPART,
             ),
             _ex(
                 "JSON with photo URLs",
-                {"title": "Amber glass bottle", "sku": "AGB-100", "photo_urls": ["https://cdn.shop.example/agb.jpg"]},
+                {
+                    "title": "Amber glass bottle",
+                    "sku": "AGB-100",
+                    "photo_urls": ["https://cdn.shop.example/agb.jpg"],
+                    "localized_titles": {"de": {"title": "Braunglasflasche", "cta": "Jetzt entdecken"}},
+                },
                 request=True,
                 response=False,
             ),
@@ -354,6 +426,7 @@ class ProductViewSet(OrgViewSet):
         data = s.ProductCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        titles = _checked_localized_titles(v.get("localized_titles") or {})
         uploads = [(f.name, f) for f in v.get("photos", [])]
         if v.get("photo_urls"):
             if uploads:
@@ -368,9 +441,15 @@ class ProductViewSet(OrgViewSet):
                 _("Add at least one photo."), "photos_required", fields={"photos": [_("Add at least one photo.")]}
             )
         try:
-            product = services.create_product_with_photos(
-                organization=self.organization, title=v["title"], sku=v["sku"], category=v["category"], uploads=uploads
-            )
+            with transaction.atomic():
+                product = services.create_product_with_photos(
+                    organization=self.organization,
+                    title=v["title"],
+                    sku=v["sku"],
+                    category=v["category"],
+                    uploads=uploads,
+                )
+                _save_localized_titles(product, titles)
         except services.ProductInvalid as exc:
             _sku_conflict(exc)
         product = selectors.get_product(self.organization, product.pk)
@@ -383,8 +462,12 @@ class ProductViewSet(OrgViewSet):
         product = self.get_object()
         data = s.ProductUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        titles = _checked_localized_titles(fields.pop("localized_titles", None) or {}, product)
         try:
-            update_product(product=product, **data.validated_data)
+            with transaction.atomic():
+                update_product(product=product, **fields)
+                _save_localized_titles(product, titles)
         except services.ProductInvalid as exc:
             _sku_conflict(exc)
         return Response(s.ProductSerializer(self.get_object(), context=self.ctx()).data)
