@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from generation.imports import selectors, services
 from generation.imports.validate import report_csv_lines, report_rows
 from generation.models import CatalogImport
+from generation.pipeline.platforms import PLATFORMS
 from shop_video.api.exceptions import ApiError, Conflict
 from shop_video.api.idempotency import idempotent
-from shop_video.api.serializers import BatchSerializer, ErrorSerializer
+from shop_video.api.parsers import JSONParser
+from shop_video.api.serializers import BatchSerializer, CaptionsRequestSerializer, ErrorSerializer, StrictSerializer
 from shop_video.api.views import OrgViewSet
 
 REPORT_PREVIEW = 200
@@ -32,6 +34,23 @@ class ImportUploadSerializer(serializers.Serializer):
     seconds = serializers.CharField(required=False, allow_blank=True, help_text="e.g. 5|10")
     resolution = serializers.CharField(required=False, allow_blank=True)
     engine = serializers.CharField(required=False, allow_blank=True)
+
+
+class ImportConfirmSerializer(StrictSerializer):
+    """The same platform and caption options as `POST /api/v1/jobs`, for every row of the import."""
+
+    platform = serializers.ChoiceField(
+        choices=sorted(PLATFORMS),
+        required=False,
+        allow_null=True,
+        help_text="Make the videos for this platform: rows without formats get its aspect ratios; a row whose "
+        "formats or lengths break its rules refuses the confirm (400 `platform_rule`, the rows in `error.issues`).",
+    )
+    captions = CaptionsRequestSerializer(
+        required=False,
+        help_text="Caption overlay (the product's localized title per market); off when left out. A price tag needs "
+        "a price in the row or on the stored product (400 `caption_price_missing`).",
+    )
 
 
 class ImportSerializer(serializers.ModelSerializer):
@@ -111,6 +130,15 @@ class ImportViewSet(OrgViewSet):
     serializer_class = ImportSerializer
     parser_classes = [MultiPartParser]
 
+    def get_parsers(self):
+        # Called before DRF sets self.action. Confirm takes its options as JSON (an empty multipart body, as
+        # before the options existed, still confirms with none); the upload is multipart.
+        action = getattr(self, "action", None)
+        request = getattr(self, "request", None)
+        if action is None and request is not None and getattr(self, "action_map", None):
+            action = self.action_map.get(request.method.lower())
+        return [JSONParser(), MultiPartParser()] if action == "confirm" else [MultiPartParser()]
+
     def get_queryset(self):
         return selectors.imports_for(self.organization)
 
@@ -174,20 +202,69 @@ class ImportViewSet(OrgViewSet):
 
     @extend_schema(
         summary="Confirm: the valid rows become one batch",
-        description="Upserts products by SKU and photos by checksum, then submits one batch. Confirming again "
+        description="Upserts products by SKU and photos by checksum, then submits one batch. Optional body: the "
+        "`platform` and `captions` of `POST /api/v1/jobs`, checked by the same rules for every row; a refusal "
+        "names the rows in `error.issues` (row, column, code, message) and creates nothing. Confirming again "
         "answers the same batch. 409 `import_not_ready` while images are checked; 402 `insufficient_credits`.",
-        request=None,
-        responses={201: BatchSerializer},
+        request={"application/json": ImportConfirmSerializer},
+        responses={
+            201: BatchSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Rows break the chosen options (`platform_rule`, `caption_price_missing`, "
+                "`caption_options`), or bad input.",
+                examples=[
+                    OpenApiExample(
+                        "A row breaks the platform's rule",
+                        value={
+                            "error": {
+                                "code": "platform_rule",
+                                "message": "Not confirmed: 1 row breaks the chosen options. Row 3: TikTok takes "
+                                "9:16, not 16:9 (rule aspect_ratio).",
+                                "fields": {
+                                    "aspect_ratios": ["Row 3: TikTok takes 9:16, not 16:9 (rule aspect_ratio)."]
+                                },
+                                "issues": [
+                                    {
+                                        "row": 3,
+                                        "column": "aspect_ratios",
+                                        "code": "platform_rule",
+                                        "message": "TikTok takes 9:16, not 16:9 (rule aspect_ratio).",
+                                    }
+                                ],
+                            }
+                        },
+                    )
+                ],
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "For TikTok with captions and a price tag",
+                value={"platform": "tiktok", "captions": {"enabled": True, "price": True, "cta": False}},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"], url_path="confirm")
     def confirm(self, request: Request, pk=None) -> Response:
         imp = self.get_object()
+        form = ImportConfirmSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        captions = form.validated_data.get("captions") or {}
+        options = services.VideoOptions(
+            platform=form.validated_data.get("platform") or "",
+            captions=captions.get("enabled", False),
+            caption_price=captions.get("price", False),
+            caption_cta=captions.get("cta", False),
+        )
         try:
-            batch = services.confirm_import(catalog_import=imp)
+            batch = services.confirm_import(catalog_import=imp, video_options=options)
         except services.ImportNotConfirmable as exc:
             if exc.code == "insufficient_credits":
                 raise ApiError(exc.message, exc.code, status_code=402) from exc
             if exc.code in ("import_not_ready", "import_confirmed"):
                 raise Conflict(exc.message, exc.code) from exc
-            raise ApiError(exc.message, exc.code) from exc
+            extra = {"issues": exc.issues} if exc.issues else None
+            raise ApiError(exc.message, exc.code, fields=exc.fields, extra=extra) from exc
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)

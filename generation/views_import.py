@@ -15,6 +15,7 @@ from generation.constants import ASPECT_RATIOS, RESOLUTIONS
 from generation.imports import selectors, services
 from generation.imports.validate import report_csv_lines, report_rows
 from generation.models import CatalogImport, MarketPreset
+from shop_video.dashboard.forms import GenerateForm, platform_presets
 from shop_video.dashboard.views import merchant_view
 from shop_video.merchants.models import Membership
 
@@ -52,6 +53,39 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["markets"].choices = [(m.slug, m.name) for m in MarketPreset.objects.order_by("slug")]
         self.fields["markets"].initial = ["us"]
+
+
+class ConfirmForm(forms.Form):
+    """The wizard's platform and caption options (the very same fields), for every row of the import."""
+
+    platform = GenerateForm.base_fields["platform"]
+    captions = GenerateForm.base_fields["captions"]
+    caption_price = GenerateForm.base_fields["caption_price"]
+    caption_cta = GenerateForm.base_fields["caption_cta"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].choices = [
+            ("", _("None chosen")),
+            *((slug, name) for slug, name, _a in platform_presets()),
+        ]
+        self.fields["platform"].help_text = _(
+            "Rows that name no formats get its aspect ratios; a row whose formats or lengths break its rules is "
+            "named and nothing is made."
+        )
+
+    @property
+    def caption_fields(self) -> list[forms.BoundField]:
+        return [self["captions"], self["caption_price"], self["caption_cta"]]
+
+    def video_options(self) -> services.VideoOptions:
+        data = self.cleaned_data
+        return services.VideoOptions(
+            platform=data.get("platform") or "",
+            captions=bool(data.get("captions")),
+            caption_price=bool(data.get("caption_price")),
+            caption_cta=bool(data.get("caption_cta")),
+        )
 
 
 @merchant_view
@@ -93,6 +127,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     imp = selectors.get_import(request.organization, pk)
+    return _detail_page(request, imp, ConfirmForm())
+
+
+def _detail_page(
+    request: HttpRequest, imp: CatalogImport, form: ConfirmForm, *, option_issues=(), status: int = 200
+) -> HttpResponse:
     issues = []
     for row in report_rows(imp):
         issues.append(row)
@@ -104,9 +144,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "issues": issues,
         "issues_truncated": len(issues) >= ISSUES_ON_PAGE,
         "estimate": estimate,
+        "confirm_form": form,
+        "option_issues": option_issues,
         "section": "imports",
     }
-    return render(request, "imports/detail.html", context)
+    return render(request, "imports/detail.html", context, status=status)
 
 
 @merchant_view
@@ -122,11 +164,24 @@ def import_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     imp = selectors.get_import(request.organization, pk)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, imp, form, status=400)
     try:
-        batch = services.confirm_import(catalog_import=imp, user=request.user)
+        batch = services.confirm_import(catalog_import=imp, user=request.user, video_options=form.video_options())
     except services.ImportNotConfirmable as exc:
-        messages.error(request, exc.message)
-        return redirect("dashboard:import_detail", pk=imp.pk)
+        if not exc.fields:
+            messages.error(request, exc.message)
+            return redirect("dashboard:import_detail", pk=imp.pk)
+        # Rows that break the chosen options: the page again with the choices kept and the rows named.
+        row_issues = [i for i in exc.issues if i["row"]]
+        on_fields = [field for field in exc.fields if field in form.fields]
+        for field in on_fields:
+            for message in exc.fields[field]:
+                form.add_error(field, message)
+        if row_issues or not on_fields:
+            form.add_error(None, exc.message)
+        return _detail_page(request, imp, form, option_issues=row_issues, status=400)
     messages.success(
         request, _("The import was confirmed: %(count)d videos are queued.") % {"count": batch.jobs.count()}
     )

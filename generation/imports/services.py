@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing import pricing
 from generation import services as gen_services
@@ -50,7 +51,38 @@ class ImportInvalid(BadInputError):
 
 
 class ImportNotConfirmable(BadInputError):
+    """`.fields` = {option: [messages]} and `.issues` = [{row, column, code, message}] when rows break the
+    options chosen at confirm (a platform's rules, a price tag without a price)."""
+
     code = "import_not_ready"
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        issues: list[dict] | None = None,
+    ):
+        super().__init__(message, code)
+        self.fields = fields or {}
+        self.issues = issues or []
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Chosen at confirm for every row, like in the wizard and the API's job request: the platform the videos are
+    made for and the caption overlay (generation.services.VariantMatrix checks them)."""
+
+    platform: str = ""
+    captions: bool = False
+    caption_price: bool = False
+    caption_cta: bool = False
+
+    def as_options(self) -> dict:
+        return {
+            "platform": self.platform,
+            "captions": {"enabled": self.captions, "price": self.caption_price, "cta": self.caption_cta},
+        }
 
 
 def max_rows() -> int:
@@ -496,6 +528,7 @@ def _matrix_key(row_data: dict) -> tuple:
 
 def _matrix(imp: CatalogImport, key: tuple) -> gen_services.VariantMatrix:
     markets, scenes, aspects, seconds = key
+    captions = imp.options.get("captions") or {}
     return gen_services.VariantMatrix(
         markets=list(markets),
         scenes=list(scenes),
@@ -503,7 +536,60 @@ def _matrix(imp: CatalogImport, key: tuple) -> gen_services.VariantMatrix:
         seconds=list(seconds),
         resolution=imp.options.get("resolution", "480p"),
         engine=imp.options.get("engine", "compositor"),
+        platform=imp.options.get("platform") or "",
+        captions=bool(captions.get("enabled")),
+        caption_price=bool(captions.get("price")),
+        caption_cta=bool(captions.get("cta")),
     )
+
+
+MAX_OPTION_ISSUES = 200
+# Matrix fields a row sets itself; a rule broken in another one is about the options chosen for every row.
+ROW_COLUMNS = ("markets", "scenes", "aspect_ratios", "seconds")
+
+
+def _option_issues(imp: CatalogImport) -> list[dict]:
+    """The valid rows that the confirm options rule out, as report issues (row, column, code, message): each
+    distinct row matrix checked once by the same rules as a batch (generation.services.validate_matrix); a
+    price tag needs a price in the row or on the product already stored under the SKU."""
+    lines_by_key: dict[tuple, list[int]] = {}
+    unpriced: list[tuple[int, str]] = []
+    wants_price = bool((imp.options.get("captions") or {}).get("enabled")) and bool(
+        (imp.options.get("captions") or {}).get("price")
+    )
+    valid = imp.rows.filter(status=Row.Status.VALID).order_by("position").values_list("line", "data", "sku", "price")
+    for line, data, sku, price in valid.iterator(chunk_size=CHUNK_ROWS):
+        lines_by_key.setdefault(_matrix_key(data), []).append(line)
+        if wants_price and not (price and _price(price) is not None):
+            unpriced.append((line, sku))
+    issues: list[dict] = []
+    for key, lines in lines_by_key.items():
+        try:
+            gen_services.validate_matrix(organization=imp.organization, matrix=_matrix(imp, key))
+        except gen_services.MatrixInvalid as exc:
+            for column, messages in exc.fields.items():
+                for message in map(str, messages):
+                    if column in ROW_COLUMNS:
+                        issues += [
+                            {"row": line, "column": column, "code": exc.code, "message": message} for line in lines
+                        ]
+                    else:  # about the options themselves (platform, captions, resolution): once, as row 0
+                        issue = {"row": 0, "column": column, "code": exc.code, "message": message}
+                        if issue not in issues:
+                            issues.append(issue)
+    if unpriced:
+        priced = set(
+            Product.objects.filter(
+                organization_id=imp.organization_id, sku__in=[sku for _line, sku in unpriced], price__isnull=False
+            ).values_list("sku", flat=True)
+        )
+        message = _("A price tag needs the product's price: this row has none.")
+        issues += [
+            {"row": line, "column": "price", "code": "caption_price_missing", "message": message}
+            for line, sku in unpriced
+            if sku not in priced
+        ]
+    return sorted(issues, key=lambda i: i["row"])
 
 
 def estimate_import(catalog_import: CatalogImport) -> pricing.Estimate:
@@ -522,9 +608,10 @@ def estimate_import(catalog_import: CatalogImport) -> pricing.Estimate:
     return pricing.estimate(variants)
 
 
-def confirm_import(*, catalog_import: CatalogImport, user=None) -> Batch:
+def confirm_import(*, catalog_import: CatalogImport, user=None, video_options: VideoOptions | None = None) -> Batch:
     """One transaction: upsert the valid rows' products (by SKU) and photos (by checksum), then ONE Batch through
-    submit_batch. Confirming twice returns the same batch; a refusal (credits, limits) leaves nothing behind."""
+    submit_batch. Confirming twice returns the same batch; a refusal (credits, limits, rows that break the
+    platform or caption options) leaves nothing behind. The options are kept in `options` with the import."""
     with transaction.atomic():
         imp = CatalogImport.objects.select_for_update().get(
             pk=catalog_import.pk, organization_id=catalog_import.organization_id
@@ -533,6 +620,11 @@ def confirm_import(*, catalog_import: CatalogImport, user=None) -> Batch:
             return imp.batch
         if imp.status != CatalogImport.Status.READY:
             raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
+        if video_options is not None:
+            imp.options = {**(imp.options or {}), **video_options.as_options()}
+        issues = _option_issues(imp)
+        if issues:
+            _refuse_options(issues)
         groups: dict[tuple, list[Photo]] = {}
         rows = imp.rows.filter(status=Row.Status.VALID).order_by("position")
         chunk: list[Row] = []
@@ -554,12 +646,37 @@ def confirm_import(*, catalog_import: CatalogImport, user=None) -> Batch:
             )
         except BadInputError as exc:
             transaction.set_rollback(True)
-            raise ImportNotConfirmable(exc.message, exc.code) from exc
+            raise ImportNotConfirmable(exc.message, exc.code, getattr(exc, "fields", None)) from exc
         imp.batch = batch
         imp.status = CatalogImport.Status.CONFIRMED
         imp.confirmed_at = timezone.now()
-        imp.save(update_fields=["batch", "status", "confirmed_at", "updated_at"])
+        imp.save(update_fields=["batch", "status", "confirmed_at", "options", "updated_at"])
     return batch
+
+
+def _refuse_options(issues: list[dict]) -> None:
+    """One error for every row the options rule out: the first row's reason in the message, each row in
+    `.issues` (the row report's shape) and `.fields` per option."""
+    codes = {i["code"] for i in issues}
+    rows = sorted({i["row"] for i in issues if i["row"]})
+    first = issues[0]
+    if first["row"] == 0:
+        message = first["message"]
+    else:
+        message = ngettext(
+            "Not confirmed: %(count)d row breaks the chosen options. Row %(row)d: %(message)s",
+            "Not confirmed: %(count)d rows break the chosen options. Row %(row)d: %(message)s",
+            len(rows),
+        ) % {"count": len(rows), "row": first["row"], "message": first["message"]}
+    fields: dict[str, list[str]] = {}
+    for issue in issues[:MAX_OPTION_ISSUES]:
+        text = issue["message"]
+        if issue["row"]:
+            text = _("Row %(row)d: %(message)s") % {"row": issue["row"], "message": text}
+        fields.setdefault(issue["column"], []).append(text)
+    raise ImportNotConfirmable(
+        message, codes.pop() if len(codes) == 1 else gen_services.MatrixInvalid.code, fields, issues[:MAX_OPTION_ISSUES]
+    )
 
 
 def _price(text: str) -> Decimal | None:
