@@ -10,8 +10,9 @@ AI there would be as wrong as one claiming a photograph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -115,6 +116,21 @@ def plan_label(*, market: MarketPresetData, engine: str, width: int, height: int
     return LabelPlan(text, language, (x0, sy0, x0 + w, sy0 + h), np.asarray(image))
 
 
+def corner_plans(plan: LabelPlan, *, width: int, height: int, platform: str, direction: str, avoid: Rect | None = None):
+    """The label in each corner of the platform's safe area, preferred first: top line-start (where `plan_label` put
+    it), top line-end, bottom line-start, bottom line-end; corners that meet `avoid` (a caption block) are left out.
+    The pipeline takes the first corner the product never reaches, so the label rarely costs the product any size."""
+    sx0, sy0, sx1, sy1 = PLATFORMS[platform].ui_zones.safe_rect(width, height)
+    w, h = plan.rect[2] - plan.rect[0], plan.rect[3] - plan.rect[1]
+    starts = [sx1 - w, sx0] if direction == "rtl" else [sx0, sx1 - w]
+    rects = [(x, sy0, x + w, sy0 + h) for x in starts] + [(x, sy1 - h, x + w, sy1) for x in starts]
+    return [replace(plan, rect=r) for r in rects if avoid is None or not _overlaps(r, avoid)]
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def reserve(plan: LabelPlan, area: Rect, short_side: int) -> Rect:
     """The product area less the label's band at the top."""
     x0, y0, x1, y1 = area
@@ -124,13 +140,41 @@ def reserve(plan: LabelPlan, area: Rect, short_side: int) -> Rect:
     return (x0, top, x1, y1)
 
 
-def check_clear(plan: LabelPlan, placements: np.ndarray, product_bbox: tuple[int, int, int, int]) -> None:
-    """Raise unless the label is clear of the product's box (grown by the fidelity lock's margin) in every frame."""
+def is_clear(
+    plan: LabelPlan, placements: np.ndarray, product_bbox: tuple[int, int, int, int], mask: np.ndarray | None = None
+) -> bool:
+    try:
+        check_clear(plan, placements, product_bbox, mask)
+    except LabelError:
+        return False
+    return True
+
+
+def check_clear(
+    plan: LabelPlan, placements: np.ndarray, product_bbox: tuple[int, int, int, int], mask: np.ndarray | None = None
+) -> None:
+    """Raise unless the label is clear of the product (grown by the fidelity lock's margin) in every frame.
+
+    The product's box is checked first; where the box meets the label and the photo's `mask` is given, the product's
+    own pixels decide: a bag's handles or a bottle's shoulders leave the box's corners empty, and a label there
+    touches no pixel of the product (the lock pastes and QA measures only the mask's pixels)."""
     lx0, ly0, lx1, ly1 = plan.rect
+    grow = FIDELITY_MARGIN + 1
+    region = (lx0 - grow, ly0 - grow, lx1 + grow, ly1 + grow)
+    size = (region[2] - region[0], region[3] - region[1])
+    product = None if mask is None else (mask > 0).astype(np.uint8) * 255
     for i, (bx0, by0, bx1, by1) in enumerate(frame_extent(placements, product_bbox)):
         across = lx0 < bx1 + FIDELITY_MARGIN + 1 and bx0 - FIDELITY_MARGIN < lx1
-        if across and ly0 < by1 + FIDELITY_MARGIN + 1 and by0 - FIDELITY_MARGIN < ly1:
-            raise LabelError(f"the AI label would cover the product in frame {i}", "ai_label_overlaps_product")
+        if not (across and ly0 < by1 + FIDELITY_MARGIN + 1 and by0 - FIDELITY_MARGIN < ly1):
+            continue
+        if product is not None:
+            # The mask warped into the label's rectangle grown by the margin: any product pixel there is a touch.
+            affine = placements[i].astype(np.float64).copy()
+            affine[:, 2] -= region[:2]
+            warped = cv2.warpAffine(product, affine, size, flags=cv2.INTER_LINEAR, borderValue=0)
+            if not warped.any():
+                continue
+        raise LabelError(f"the AI label would cover the product in frame {i}", "ai_label_overlaps_product")
 
 
 def draw_label(frames: np.ndarray, plan: LabelPlan) -> None:
