@@ -16,10 +16,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
-from generation.models import Batch, CatalogImport, Job, Photo, Product, Video
+from generation.market_services import set_localized_title
+from generation.models import (
+    Batch,
+    CatalogImport,
+    Job,
+    MarketPreset,
+    ModelLook,
+    Photo,
+    Product,
+    ProductLocalization,
+    Video,
+)
 from shop_video.merchants.api_keys import create_api_key
 from shop_video.merchants.models import ApiKey, Membership
-from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory
+from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory, ensure_presets
 from tests.integration.test_files import make_video
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +71,17 @@ def org_a():
     catalog = CatalogImport(organization=org, original_name="alpha-secret.csv", checksum="a" * 64, status="ready")
     catalog.file.save("alpha-secret.csv", ContentFile(b"sku,title\nALPHA-1,Alpha secret kettle\n"), save=False)
     catalog.save()
+    ensure_presets()
+    look = ModelLook.objects.create(
+        market=MarketPreset.objects.get(slug="us"),
+        organization=org,
+        slug="alpha-secret-look",
+        name="Alpha secret look",
+        descriptors="Alpha secret styling",
+    )
+    set_localized_title(product=product, language="de", title="Alpha geheimer Kessel")
     return {
+        "look": look,
         "import": catalog,
         "api_key": api_key,
         "member": editor,
@@ -74,11 +95,25 @@ def org_a():
     }
 
 
-SECRETS = ("Alpha secret kettle", "ALPHA-1", "alpha-front.png", "Alpha secret batch", "Alpha secret failure")
+SECRETS = (
+    "Alpha secret look",
+    "Alpha geheimer Kessel",
+    "Alpha secret kettle",
+    "ALPHA-1",
+    "alpha-front.png",
+    "Alpha secret batch",
+    "Alpha secret failure",
+)
 
 
-def object_for(name: str, a: dict) -> int:
-    """The id of organization A's object each pattern takes; KeyError for a pattern not covered yet."""
+def object_for(name: str, a: dict) -> list:
+    """The URL arguments of organization A's object each pattern takes; KeyError for a pattern not covered yet."""
+    if name == "dashboard:localization_delete":
+        return [a["product"].pk, "de"]
+    return [_object_ids(a)[name]]
+
+
+def _object_ids(a: dict) -> dict[str, int]:
     return {
         "dashboard:product_detail": a["product"].pk,
         "dashboard:generate": a["product"].pk,
@@ -88,6 +123,10 @@ def object_for(name: str, a: dict) -> int:
         "dashboard:batch_cancel": a["batch"].pk,
         "dashboard:job_cancel": a["queued"].pk,
         "dashboard:job_retry": a["failed"].pk,
+        "dashboard:localization_save": a["product"].pk,
+        "dashboard:look_edit": a["look"].pk,
+        "dashboard:look_update": a["look"].pk,
+        "dashboard:look_delete": a["look"].pk,
         "dashboard:video_detail": a["video"].pk,
         "dashboard:video_approve": a["video"].pk,
         "dashboard:video_reject": a["video"].pk,
@@ -106,7 +145,7 @@ def object_for(name: str, a: dict) -> int:
         "files:video_download": a["video"].pk,
         "files:video_poster": a["video"].pk,
         "files:video_preview": a["video"].pk,
-    }[name]
+    }
 
 
 def post_data(name: str, a: dict) -> dict:
@@ -119,6 +158,10 @@ def post_data(name: str, a: dict) -> dict:
         return {"mask": SimpleUploadedFile("mask.png", buf.getvalue(), content_type="image/png")}
     if name == "dashboard:video_reject":
         return {"reason": "Too dark"}
+    if name == "dashboard:localization_save":
+        return {"language": "de", "title": "Beta overwrite"}
+    if name == "dashboard:look_update":
+        return {"market": "us", "name": "Beta overwrite", "descriptors": "Beta overwrite"}
     if name == "dashboard:member_role":
         return {"role": "viewer"}
     if name == "dashboard:generate":
@@ -143,6 +186,8 @@ def snapshot(a: dict) -> tuple:
         sorted(Membership.objects.filter(organization=org).values_list("pk", "role")),
         sorted(ApiKey.objects.filter(organization=org).values_list("pk", "revoked_at")),
         sorted(CatalogImport.objects.filter(organization=org).values_list("pk", "status")),
+        sorted(ModelLook.objects.filter(organization=org).values_list("pk", "name", "descriptors")),
+        sorted(ProductLocalization.objects.filter(product__organization=org).values_list("pk", "language", "title")),
     )
 
 
@@ -163,7 +208,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
     for name, takes_id in url_names().items():
         if not takes_id:
             continue
-        url = reverse(name, args=[object_for(name, org_a)])
+        url = reverse(name, args=object_for(name, org_a))
         responses = {
             "GET": client.get(url, HTTP_RANGE="bytes=0-99"),
             "GET htmx": client.get(url, HTTP_HX_REQUEST="true"),
@@ -179,7 +224,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 26
+    assert checked == 31
     assert snapshot(org_a) == before
 
 
@@ -240,9 +285,9 @@ def test_owner_reaches_every_page(client, org_a):
     for name, takes_id in url_names().items():
         if not takes_id:
             continue
-        url = reverse(name, args=[object_for(name, org_a)])
+        url = reverse(name, args=object_for(name, org_a))
         actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "_revoke", "member_role", "member_remove")
-        actions += ("import_confirm", "import_recheck", "import_discard")
+        actions += ("import_confirm", "import_recheck", "import_discard", "_delete", "_save", "look_update")
         if name in {"dashboard:generate", "dashboard:photo_mask_upload"} or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name
@@ -265,7 +310,7 @@ def test_anonymous_is_redirected_to_login_everywhere(client, org_a):
     for name, takes_id in url_names().items():
         if name in PUBLIC:
             continue
-        url = reverse(name, args=[object_for(name, org_a)]) if takes_id else reverse(name)
+        url = reverse(name, args=object_for(name, org_a)) if takes_id else reverse(name)
         for response in (client.get(url), client.post(url, {})):
             assert response.status_code == 302, name
             assert response["Location"].startswith(f"{login}?next="), name
