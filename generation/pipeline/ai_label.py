@@ -1,8 +1,9 @@
 """Stage 6c: the visible disclosure label ("AI-generated"), for markets whose rules ask for one.
 
 The invisible disclosure is the C2PA manifest (generation.pipeline.credentials) on every file; this label is the
-visible one, drawn when the market preset's `ai_label` is on. It sits in the top corner of the platform's safe area
-on the line-start side, and the layout keeps the product out of its band (`reserve`), so the product stays exact.
+visible one, drawn when the market preset's `ai_label` is on. It sits in a corner of the platform's safe area that
+the product's own pixels never reach (top line-start preferred; `corner_plans`, `check_clear`); only when every
+corner is taken does the layout keep a band free for it (`reserve`). Either way the product stays exact.
 The wording follows the engine, like the manifest's digital source type: the DiT engine's scenes come from a
 trained model ("AI-generated"); the compositor draws them procedurally ("digitally created"), and a label claiming
 AI there would be as wrong as one claiming a photograph.
