@@ -276,6 +276,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="ShopVideo <no-reply@shopvideo.localhost>")
 # Below this many available credits, owners get a "credits are running low" email (once per crossing).
 SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
+# The address merchants reach the dashboard at: links in emails (notifications, invitations) are built from it.
+SHOPVIDEO_SITE_URL = env("SHOPVIDEO_SITE_URL", default="http://localhost:8000")
+# Team invitations can be accepted for this many days.
+SHOPVIDEO_INVITATION_DAYS = env.int("SHOPVIDEO_INVITATION_DAYS", default=7)
 
 # --- Operations (issue 8): metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
 from shop_video.ops import conf as _ops_conf  # noqa: E402

@@ -38,6 +38,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the production host names")
 _require("REDIS_URL")
+# Links in emails must lead to the real site, over HTTPS (the development default is localhost).
+SHOPVIDEO_SITE_URL = _require("SHOPVIDEO_SITE_URL")
+if not SHOPVIDEO_SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SHOPVIDEO_SITE_URL must be the site's https:// address (links in emails use it)")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production")
 

@@ -334,6 +334,7 @@ PROD_ENV = {
     "DJANGO_ALLOWED_HOSTS": "shop.example",
     "DATABASE_URL": "postgres://shopvideo@db.internal:5432/shopvideo",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "SHOPVIDEO_SITE_URL": "https://shop.example",
 }
 _TEST_ONLY_ENV = ("DATABASE_URL", "REDIS_URL", "STRIPE_API_BASE", "DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_DATABASE_NAME")
 

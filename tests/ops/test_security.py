@@ -81,6 +81,7 @@ PROD_ENV = {
     "DJANGO_ALLOWED_HOSTS": "shop.example,www.shop.example",
     "DATABASE_URL": "postgres://shopvideo@db.internal:5432/shopvideo",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "SHOPVIDEO_SITE_URL": "https://shop.example",
     # A process that signs no content credentials; the C2PA certificate refusals: tests/markets/test_c2pa.py.
     "SHOPVIDEO_C2PA_ENABLED": "false",
 }
@@ -136,6 +137,8 @@ def test_production_settings_values(tmp_path):
         ({"DJANGO_ALLOWED_HOSTS": "<unset>"}, "DJANGO_ALLOWED_HOSTS"),
         ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "PostgreSQL"),
         ({"REDIS_URL": "<unset>"}, "REDIS_URL"),
+        ({"SHOPVIDEO_SITE_URL": "<unset>"}, "SHOPVIDEO_SITE_URL must be set"),
+        ({"SHOPVIDEO_SITE_URL": "http://shop.example"}, "SHOPVIDEO_SITE_URL must be the site's https://"),
         ({"SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST": "127.0.0.1"}, "SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST"),
         ({"STRIPE_API_BASE": "http://127.0.0.1:8420"}, "STRIPE_API_BASE is for tests only"),
     ],
