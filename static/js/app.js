@@ -280,6 +280,19 @@
     });
   }
 
+  /* --- Phones: the header's menu folds behind a Menu button -------------------------------------------- */
+  function initMenu() {
+    const toggle = document.querySelector(".menu-toggle");
+    const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    document.documentElement.classList.add("js-menu");
+    toggle.addEventListener("click", function () {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  }
+
   function init(root) {
     initFileNames(root);
     initUpload(root);
@@ -289,5 +302,5 @@
     initPlayers(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () { initMenu(); init(document); });
 })();

@@ -243,6 +243,32 @@ def test_phone_layout_has_no_horizontal_scroll(page, live_server, shop, screens_
             page.screenshot(
                 path=str(_dir(screens_dir, "phone") / f"{name}.jpg"), type="jpeg", quality=70, full_page=True
             )
+    # The header folds its menu behind one button, so the page starts near the top of a phone's screen.
+    page.goto(f"{base}{reverse('dashboard:home')}")
+    header = page.locator("header.topbar")
+    assert header.bounding_box()["height"] < 80
+    videos_link = page.get_by_role("link", name="Videos", exact=True)
+    assert not videos_link.is_visible()
+    toggle = page.get_by_role("button", name="Menu")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.get_by_role("button", name="Log out").is_visible()
+    videos_link.click()
+    page.wait_for_url(f"{base}{reverse('dashboard:video_list')}")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1
+
+
+@pytest.mark.viewport({"width": 1280, "height": 900})
+def test_wide_screens_show_the_menu_without_a_button(page, live_server, shop):
+    base = live_server.url
+    log_in(page, base, "mei@example.com")
+    page.goto(f"{base}{reverse('dashboard:home')}")
+    assert page.get_by_role("link", name="Videos", exact=True).is_visible()
+    assert (
+        page.get_by_role("button", name="Menu").count() == 0 or not page.get_by_role("button", name="Menu").is_visible()
+    )
+    assert page.locator("header.topbar").bounding_box()["height"] < 100  # the links, then language and account
 
 
 def test_viewer_sees_no_controls_and_is_refused_on_the_server(page, live_server, shop):
