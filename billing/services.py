@@ -296,6 +296,41 @@ def settle_jobs(job_ids: Iterable[int]) -> None:
         _save(account, entries)
 
 
+def approval_charge(job) -> int:
+    """Credits that approving this job's video would charge: a video QA held back was not charged (its reservation
+    was released); approving delivers it, so it is charged then. 0 when the job was charged already."""
+    charge = JobCharge.objects.filter(job_id=job.pk).first()
+    return charge.credits if charge is not None and charge.state == JobCharge.State.RELEASED else 0
+
+
+def charge_on_approval(job) -> int:
+    """Charge a held-back video that the merchant approves (delivery), exactly once; returns the credits charged.
+
+    Runs inside the caller's transaction (the review change), so an approval that cannot be paid changes nothing:
+    InsufficientCredits (402). The charge opens a new round of the job (reserve + capture), as a retried job does,
+    so the ledger's one-entry-per-(job, round, kind) rule holds and a second approval finds it captured."""
+    account = _locked_account(job.organization_id)  # account first, then the charge: the order of reserve_jobs
+    charge = JobCharge.objects.select_for_update().filter(job_id=job.pk).first()
+    if charge is None or charge.state != JobCharge.State.RELEASED:
+        return 0
+    available_before = account.available
+    if available_before < charge.credits:
+        raise InsufficientCredits(required=charge.credits, available=available_before)
+    job_round = charge.round + 1
+    JobCharge.objects.filter(pk=charge.pk, state=JobCharge.State.RELEASED).update(
+        state=JobCharge.State.CAPTURED, round=job_round, updated_at=timezone.now()
+    )
+    entries = [
+        _entry(account, Kind.RESERVE, charge.credits, 0, charge.credits, job_id=job.pk, job_round=job_round),
+        _entry(
+            account, Kind.CAPTURE, charge.credits, -charge.credits, -charge.credits, job_id=job.pk, job_round=job_round
+        ),
+    ]
+    _save(account, entries)
+    _notify_if_low(account, available_before)
+    return charge.credits
+
+
 # --- Stripe: customers, packs, plans -----------------------------------------------------------------------------
 
 

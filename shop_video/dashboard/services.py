@@ -38,10 +38,17 @@ def _set_review(video: Video, review: str, note: str) -> Video:
     return video
 
 
-def approve_video(*, video: Video) -> Video:
-    return _set_review(
-        video, Video.Review.APPROVED, video.review_note if video.review == Video.Review.NEEDS_REVIEW else ""
-    )
+def approve_video(*, video: Video) -> int:
+    """Approve a video; one that QA held back is delivered by this, so its credits are charged now (billing).
+    Returns the credits charged; InsufficientCredits (nothing changed) when they are not there."""
+    from billing import services as billing_services
+
+    with transaction.atomic():
+        locked = Video.objects.select_for_update().get(pk=video.pk)
+        held_back = locked.review == Video.Review.NEEDS_REVIEW
+        charged = billing_services.charge_on_approval(locked.job) if held_back else 0
+        _set_review(video, Video.Review.APPROVED, locked.review_note if held_back else "")
+    return charged
 
 
 def reject_video(*, video: Video, reason: str) -> Video:

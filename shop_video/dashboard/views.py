@@ -18,8 +18,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.services import InsufficientCredits
 from generation import selectors, services
 from generation.models import Job, Video
 from generation.pipeline.errors import BadInputError
@@ -420,8 +422,23 @@ def _back_to_video(request: HttpRequest, video) -> HttpResponse:
 @require_POST
 def video_approve(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
-    dashboard_services.approve_video(video=video)
-    messages.success(request, _("Video approved."))
+    try:
+        charged = dashboard_services.approve_video(video=video)
+    except InsufficientCredits as exc:
+        messages.error(request, _("%(reason)s Buy credits, then approve the video again.") % {"reason": exc.message})
+        return _back_to_video(request, video)
+    if charged:
+        messages.success(
+            request,
+            ngettext(
+                "Video approved and delivered: %(credits)d credit charged.",
+                "Video approved and delivered: %(credits)d credits charged.",
+                charged,
+            )
+            % {"credits": charged},
+        )
+    else:
+        messages.success(request, _("Video approved."))
     return _back_to_video(request, video)
 
 
