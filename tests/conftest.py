@@ -15,6 +15,17 @@ def django_db_serialized_rollback() -> None:
     """
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. A test client request with a language cookie leaves Django's
+    LocaleMiddleware's choice active in the test's thread (the middleware activates per request and never resets),
+    which made a later test that renders translated text depend on the order of the run."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     """One Playwright driver for the whole run: a second sync_playwright() in the same thread fails while the
