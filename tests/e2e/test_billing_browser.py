@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import stripe
@@ -23,6 +22,7 @@ from billing.models import Invoice, LedgerEntry, Payment, StripeEvent, Subscript
 from shop_video.ops.conf import content_security_policy
 from tests.billing.conftest import SECRET_KEY, WEBHOOK_SECRET, localstripe, localstripe_post, stripe_on  # noqa: F401
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -33,17 +33,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' @' + e.sourceFile);
 });
 """
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "a condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -116,7 +105,7 @@ def test_buying_a_pack_with_a_card_adds_its_credits_once(shop_page, live_server,
     assert stripe.PaymentMethod.retrieve(intent.payment_method, api_key=SECRET_KEY).card.last4 == "4242"
 
     # localstripe's signed payment_intent.succeeded reaches the live server and is fulfilled.
-    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "succeeded", what="the webhook")
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "succeeded", 15, what="the webhook")
     event = StripeEvent.objects.get(type="payment_intent.succeeded", payload__data__object__id=intent.id)
     assert event.processed_at is not None and event.error == ""
 
@@ -154,6 +143,7 @@ def test_a_declined_card_shows_a_message_and_adds_nothing(shop_page, live_server
             processed_at__isnull=False,
             payload__data__object__id=payment.payment_intent_id,
         ).exists(),
+        15,
         what="the payment_failed webhook",
     )
     assert Payment.objects.get(pk=payment.pk).status == "failed"
@@ -175,7 +165,7 @@ def test_a_card_with_3d_secure_pays_after_the_banks_challenge(shop_page, live_se
     page.wait_for_url(live_server.url + reverse("billing:payment_detail", args=[payment.pk]))
     intent = stripe.PaymentIntent.retrieve(payment.payment_intent_id, api_key=SECRET_KEY)
     assert intent.status == "succeeded"
-    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "succeeded", what="the webhook")
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "succeeded", 15, what="the webhook")
     assert list(LedgerEntry.objects.filter(organization=org).values_list("kind", "credits")) == [("purchase", 100)]
     assert_clean(page)
 
@@ -200,7 +190,7 @@ def test_subscribing_with_a_card_grants_the_first_month_once(shop_page, live_ser
     assert page.locator("#card-form").count() == 0  # no second plan while this one runs
 
     # The first invoice, paid by localstripe with the card from the browser, is fulfilled once from its webhook.
-    invoice = wait_for(lambda: Invoice.objects.filter(organization=org).first(), what="invoice.payment_succeeded")
+    invoice = wait_for(lambda: Invoice.objects.filter(organization=org).first(), 15, what="invoice.payment_succeeded")
     assert (invoice.plan, invoice.credits, invoice.subscription_id) == ("pro", 1200, sub.subscription_id)
     customer = stripe.Customer.retrieve(sub.organization.stripe_customer.customer_id, api_key=SECRET_KEY)
     card = stripe.PaymentMethod.retrieve(customer.invoice_settings.default_payment_method, api_key=SECRET_KEY)
