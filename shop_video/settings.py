@@ -168,6 +168,9 @@ SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
 SHOPVIDEO_DIT_WARMUP = env.bool("SHOPVIDEO_DIT_WARMUP", default=False)
 SHOPVIDEO_DIT_WARMUP_SIZES = env.list("SHOPVIDEO_DIT_WARMUP_SIZES", default=["480x832x81"])
 SHOPVIDEO_DIT_WARMUP_STEPS = env.int("SHOPVIDEO_DIT_WARMUP_STEPS", default=2)
+# GPU workers publish their GPU memory to the broker's Redis for /metrics; a report expires after this many seconds
+# (a dead worker's figures go away). A live worker republishes every third of it.
+SHOPVIDEO_GPU_REPORT_TTL_SECONDS = env.int("SHOPVIDEO_GPU_REPORT_TTL_SECONDS", default=300)
 SHOPVIDEO_DEFAULT_ENGINE = env("SHOPVIDEO_DEFAULT_ENGINE", default="compositor")
 SHOPVIDEO_JOB_MAX_ATTEMPTS = env.int("SHOPVIDEO_JOB_MAX_ATTEMPTS", default=3)
 # A running job whose heartbeat is older than this is taken to have lost its worker.

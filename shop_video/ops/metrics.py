@@ -6,13 +6,15 @@ broker when /metrics is scraped, not counted in one process' memory:
 - shopvideo_queue_depth{queue}: messages waiting in each broker queue (Redis LLEN);
 - shopvideo_job_stage_seconds{engine,stage}: a gauge histogram of stage timings of the latest videos;
 - shopvideo_credits_captured_total: from the source billing registers (`register_credits_source`);
-- shopvideo_gpu_memory_bytes{device,kind}: when torch with CUDA is loaded in this process.
+- shopvideo_gpu_memory_bytes{worker,device,kind}: allocated, reserved, free, total and the peak allocated since
+  the last job started, per GPU worker and device: the workers publish them to the broker's Redis with a TTL
+  (shop_video.ops.gpu_report), read here at scrape time, plus this process' own GPUs if it uses any;
+- shopvideo_gpu_info{worker,device,name}: 1 per reported device, its name (e.g. the GPU model).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlparse
 
@@ -89,20 +91,27 @@ def stage_histograms(sample: int = STAGE_SAMPLE) -> dict[tuple[str, str], list[f
     return out
 
 
-def gpu_memory() -> list[tuple[str, str, float]]:
-    """(device, kind, bytes) when torch is already imported here and sees a GPU; importing torch only for a
-    scrape would cost seconds and hundreds of MB."""
-    torch = sys.modules.get("torch")
-    if torch is None or not torch.cuda.is_available():
-        return []
-    out = []
-    for index in range(torch.cuda.device_count()):
-        out.append((str(index), "allocated", float(torch.cuda.memory_allocated(index))))
-        out.append((str(index), "reserved", float(torch.cuda.memory_reserved(index))))
-        free, total = torch.cuda.mem_get_info(index)
-        out.append((str(index), "total", float(total)))
-        out.append((str(index), "free", float(free)))
-    return out
+def gpu_memory(url: str | None = None) -> list[dict]:
+    """GPU reports (worker, device, name and the byte figures of gpu_report.KINDS): the workers' published ones
+    from the broker, and this process' own when torch with CUDA is already in use here (importing torch only for
+    a scrape would cost seconds and hundreds of MB). A broker error leaves the local ones."""
+    from . import gpu_report
+
+    local: list[dict] = []
+    cuda = gpu_report.loaded_cuda()
+    if cuda is not None:
+        worker = gpu_report.worker_name()
+        try:
+            local = [{"worker": worker, **figures} for figures in gpu_report.read_devices(cuda)]
+        except Exception:
+            logger.warning("metrics: local GPU memory unreadable", exc_info=True)
+    try:
+        published = gpu_report.read_reports(url)
+    except Exception:
+        logger.warning("metrics: published GPU reports unavailable", exc_info=True)
+        published = []
+    seen = {(r["worker"], r["device"]) for r in local}
+    return local + [r for r in published if (r["worker"], r["device"]) not in seen]
 
 
 def _buckets(values: list[float]) -> list[tuple[str, float]]:
@@ -154,12 +163,25 @@ class ShopVideoCollector(Collector):
                 logger.warning("metrics: credits captured unavailable", exc_info=True)
             else:
                 yield CounterMetricFamily("shopvideo_credits_captured", "Credits captured in total.", value=total)
-        memory = gpu_memory()
-        if memory:
-            gauge = GaugeMetricFamily("shopvideo_gpu_memory_bytes", "GPU memory.", labels=["device", "kind"])
-            for device, kind, value in memory:
-                gauge.add_metric([device, kind], value)
+        reports = gpu_memory()
+        if reports:
+            from .gpu_report import KINDS
+
+            gauge = GaugeMetricFamily(
+                "shopvideo_gpu_memory_bytes",
+                "GPU memory by worker and device: allocated, reserved, free, total, peak (since the last job started).",
+                labels=["worker", "device", "kind"],
+            )
+            info = GaugeMetricFamily(
+                "shopvideo_gpu_info", "A reported GPU and its name.", labels=["worker", "device", "name"]
+            )
+            for report in reports:
+                for kind in KINDS:
+                    if isinstance(report.get(kind), int | float):
+                        gauge.add_metric([report["worker"], report["device"], kind], float(report[kind]))
+                info.add_metric([report["worker"], report["device"], str(report.get("name", ""))], 1)
             yield gauge
+            yield info
 
 
 _collector: ShopVideoCollector | None = None
