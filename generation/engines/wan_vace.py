@@ -149,6 +149,7 @@ class WanVaceEngine:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.options = options or options_for(getattr(settings, "SHOPVIDEO_DIT_QUALITY", "balanced"), self.device)
         self.low_memory = False
+        self.last_gpu: dict[str, Any] | None = None  # the latest render's GPU memory (render())
         if pipeline is None:
             root = validate_model_folder(model_path)
             pipeline = self._load(root)
@@ -224,6 +225,19 @@ class WanVaceEngine:
         }
 
     def render(self, request: RenderRequest) -> np.ndarray:
+        """The frames; on CUDA `last_gpu` then holds the render's peak GPU memory (None on CPU), which the pipeline
+        records in the video's metadata, and the worker's GPU report (/metrics) is published."""
+        self.last_gpu = None
+        on_gpu = self.device.type == "cuda"
+        if on_gpu:
+            self._reset_peak_memory()
+        try:
+            return self._render(request)
+        finally:
+            if on_gpu:
+                self._report_gpu_memory()
+
+    def _render(self, request: RenderRequest) -> np.ndarray:
         if request.width % 16 or request.height % 16 or (request.frames - 1) % 4:
             raise BadInputError(
                 f"the DiT needs sizes in multiples of 16 and 4k+1 frames, got {request.width}x{request.height}, "
@@ -255,6 +269,24 @@ class WanVaceEngine:
             bad = int((~np.isfinite(raw)).sum())
             raise DegenerateOutputError(f"the DiT returned degenerate frames ({bad} non-finite values, or all black)")
         return out
+
+    def _device_index(self) -> int:
+        return self.device.index if self.device.index is not None else torch.cuda.current_device()
+
+    def _reset_peak_memory(self) -> None:
+        try:
+            torch.cuda.reset_peak_memory_stats(self._device_index())
+        except Exception:  # figures for operators must never fail a job
+            logger.warning("cannot reset the GPU's peak memory statistics", exc_info=True)
+
+    def _report_gpu_memory(self) -> None:
+        from shop_video.ops import gpu_report
+
+        try:
+            self.last_gpu = gpu_report.job_usage(torch.cuda, self._device_index())
+        except Exception:
+            logger.warning("cannot read the render's GPU memory", exc_info=True)
+        gpu_report.publish_quietly()
 
     def _call(self, kwargs: dict[str, Any], request: RenderRequest) -> Any:
         steps = kwargs["num_inference_steps"]

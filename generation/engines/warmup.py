@@ -19,6 +19,7 @@ from django.conf import settings
 from generation.pipeline import layout
 from generation.pipeline.errors import PipelineError
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
+from shop_video.ops import gpu_report
 
 from . import build_engine, dit_ready
 from .base import RenderRequest
@@ -102,6 +103,9 @@ def warm_up_dit(
         report.error_code, report.error_message = "warmup_failed", f"{type(exc).__name__}: {exc}"
         logger.exception("dit warm-up failed")
         return report
+    finally:
+        # The loaded model's memory shows in /metrics from now on, not only after the first job (no-op on CPU).
+        gpu_report.publish_quietly()
     report.ok = True
     logger.info(
         "dit warm-up done: load %.1f s, %s",

@@ -56,6 +56,7 @@ class PipelineResult:
     captions: dict | None = None  # the caption overlay's content and geometry, when captions were on
     ai_label: dict | None = None  # the visible AI label's text and place, when the market's rule asks for it
     credentials: dict | None = None  # the C2PA content credentials: signed, signer, verified (credentials.py)
+    gpu: dict | None = None  # the render's peak GPU memory and device (DiT on CUDA); None on CPU and the compositor
 
     @property
     def duration_seconds(self) -> float:
@@ -88,6 +89,7 @@ class PipelineResult:
             "captions": self.captions,
             "ai_label": self.ai_label,
             "credentials": self.credentials,
+            "gpu": self.gpu,
         }
 
 
@@ -240,6 +242,7 @@ def run_pipeline(
         starts.append(starts[-1] + shares[-1])
         shares.append((1.0 - starts[-1]) / 2.0)
     best: tuple[PipelineResult, _Outputs] | None = None
+    gpu: dict | None = None  # the highest peak over the attempts' renders
     try:
         for attempt in range(attempts):
             seed = spec.seed + attempt
@@ -281,6 +284,9 @@ def run_pipeline(
             try:
                 with timer.stage("render"):
                     frames = engine.render(request)
+                rendered_gpu = getattr(engine, "last_gpu", None)
+                if rendered_gpu and (gpu is None or rendered_gpu["peak_allocated_bytes"] > gpu["peak_allocated_bytes"]):
+                    gpu = rendered_gpu
                 with timer.stage("fidelity"):
                     # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
                     layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements)
@@ -338,6 +344,7 @@ def run_pipeline(
         assert best is not None
         result, outputs = best
         result.attempts = attempts if not result.qa_passed else result.attempts
+        result.gpu = gpu
         with timer.stage("credentials"):
             # Last, on the final bytes and after QA decoded them: signing adds a C2PA box (MP4) or segment (JPEG)
             # and leaves the pictures bit for bit as they were; any later re-encode would drop the credentials.
