@@ -158,3 +158,34 @@ def test_the_nightly_purge_applies_each_organizations_retention(media, settings)
         (default_gone.organization_id, {"count": 1, "days": 30}),
         (long_gone.organization_id, {"count": 1, "days": 90}),
     ]
+
+
+def test_the_operator_command_deletes_an_organization_with_its_files(media):
+    video, other = make_video(), make_video()
+    org = video.organization
+    assert any(f.startswith(f"orgs/{org.pk}/") for f in _files(media))
+    with pytest.raises(Exception, match="--confirm must repeat the slug"):
+        call_command("delete_organization", "--org", org.slug, "--confirm", "other", "--now")
+    with pytest.raises(Exception, match="no organization"):
+        call_command("delete_organization", "--org", "no-such-shop", "--confirm", "no-such-shop")
+    assert Organization.objects.filter(pk=org.pk).exists()
+
+    out = StringIO()
+    call_command("delete_organization", "--org", org.slug, "--confirm", org.slug, "--now", stdout=out)
+    assert f"deleted {org.slug}" in out.getvalue()
+    assert not Organization.objects.filter(pk=org.pk).exists()
+    assert not [f for f in _files(media) if f.startswith(f"orgs/{org.pk}/")]
+    assert Video.objects.filter(pk=other.pk).exists() and default_storage.exists(other.file.name)
+    assert AuditEvent.objects.filter(action=audit.ORGANIZATION_DELETED, organization_label=org.name).exists()
+
+
+def test_the_operator_command_refuses_while_stripe_still_bills_the_organization(media):
+    from billing.models import Subscription
+
+    video = make_video()
+    org = video.organization
+    Subscription.objects.create(organization=org, subscription_id="sub_live_1", plan="pro", status="active")
+    with pytest.raises(Exception, match="live subscription \\(sub_live_1\\)"):
+        call_command("delete_organization", "--org", org.slug, "--confirm", org.slug, "--now")
+    assert Organization.objects.filter(pk=org.pk).exists()
+    assert default_storage.exists(video.file.name)
