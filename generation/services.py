@@ -599,6 +599,29 @@ def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[P
     return [own[pk] for pk in ids]
 
 
+def _hold_products(organization: Organization, photos: Sequence[Photo]) -> None:
+    """Share-lock the photos' products for the submitting transaction, and check they still exist.
+
+    A product deletion (shop_video.ops.lifecycle) locks its product row for update, checks for active jobs and
+    deletes in cascade. Without this lock a submission racing it committed jobs that the cascade then deleted,
+    their reserved credits stuck. With it the two serialize: a submission after the deletion finds the product gone
+    (a clear "not found"), a deletion after the submission finds queued jobs (409). Submissions share the lock."""
+    product_ids = sorted({photo.product_id for photo in photos})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Product._meta.db_table} WHERE id = ANY(%s) FOR SHARE",  # noqa: S608 (table name)
+                [product_ids],
+            )
+            found = {row[0] for row in cursor.fetchall()}
+    else:  # SQLite (the demo) serializes writing transactions anyway
+        found = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
+    if len(found) != len(product_ids):
+        raise MatrixInvalid(
+            {"photos": [_("One or more photos were not found.")]}, _("One or more photos were not found.")
+        )
+
+
 def estimate_batch(*, organization: Organization, photos: Sequence[Photo], matrix: VariantMatrix) -> pricing.Estimate:
     photos = _check_photos(organization, photos)
     variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
@@ -640,6 +663,7 @@ def submit_batch(
     now = timezone.now()
     max_attempts = int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS)
     with transaction.atomic():
+        _hold_products(organization, [photo for photo, _v, _m in plan])
         batch = Batch.objects.create(
             organization=organization,
             created_by=user if getattr(user, "is_authenticated", False) else None,
