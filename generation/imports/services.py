@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -526,21 +527,31 @@ def _matrix_key(row_data: dict) -> tuple:
     return tuple(tuple(m.get(k) or ()) for k in ("markets", "scenes", "aspect_ratios", "seconds"))
 
 
-def _matrix(imp: CatalogImport, key: tuple) -> gen_services.VariantMatrix:
+def _matrix(options: dict, key: tuple) -> gen_services.VariantMatrix:
+    """The batch matrix of the rows that share `key` (their markets, scenes, formats, lengths), with the import's
+    options (resolution, engine) and the confirm's video options (platform, captions)."""
     markets, scenes, aspects, seconds = key
-    captions = imp.options.get("captions") or {}
+    captions = options.get("captions") or {}
     return gen_services.VariantMatrix(
         markets=list(markets),
         scenes=list(scenes),
         aspect_ratios=list(aspects),
         seconds=list(seconds),
-        resolution=imp.options.get("resolution", "480p"),
-        engine=imp.options.get("engine", "compositor"),
-        platform=imp.options.get("platform") or "",
+        resolution=options.get("resolution", "480p"),
+        engine=options.get("engine", "compositor"),
+        platform=options.get("platform") or "",
         captions=bool(captions.get("enabled")),
         caption_price=bool(captions.get("price")),
         caption_cta=bool(captions.get("cta")),
     )
+
+
+def _with_video_options(imp: CatalogImport, video_options: VideoOptions | None) -> dict:
+    """The import's options as confirm would keep them: the upload's defaults plus the chosen video options."""
+    options = dict(imp.options or {})
+    if video_options is not None:
+        options.update(video_options.as_options())
+    return options
 
 
 MAX_OPTION_ISSUES = 200
@@ -548,35 +559,75 @@ MAX_OPTION_ISSUES = 200
 ROW_COLUMNS = ("markets", "scenes", "aspect_ratios", "seconds")
 
 
-def _option_issues(imp: CatalogImport) -> list[dict]:
-    """The valid rows that the confirm options rule out, as report issues (row, column, code, message): each
-    distinct row matrix checked once by the same rules as a batch (generation.services.validate_matrix); a
-    price tag needs a price in the row or on the product already stored under the SKU."""
+@dataclass(frozen=True)
+class ImportEstimate:
+    """What confirming with given video options would make: videos and credits priced like submit_batch prices
+    them, or `issues` (row, column, code, message): the rows and options that would refuse the confirm, with the
+    codes confirm gives (platform_rule, caption_price_missing, caption_options, invalid_matrix). With issues
+    nothing would be made, so videos and credits are 0."""
+
+    videos: int
+    credits: int
+    seconds: float
+    issues: tuple[dict, ...] = ()
+    options: dict = field(default_factory=dict)
+
+    @property
+    def confirmable(self) -> bool:
+        return not self.issues
+
+    @property
+    def issue_rows(self) -> int:
+        return len({i["row"] for i in self.issues if i["row"]})
+
+
+def _matrix_issues(exc: gen_services.MatrixInvalid, lines: list[int], issues: list[dict]) -> None:
+    for column, messages in exc.fields.items():
+        for message in map(str, messages):
+            if column in ROW_COLUMNS:
+                issues += [{"row": line, "column": column, "code": exc.code, "message": message} for line in lines]
+            else:  # about the options themselves (platform, captions, resolution, size): once, as row 0
+                issue = {"row": 0, "column": column, "code": exc.code, "message": message}
+                if issue not in issues:
+                    issues.append(issue)
+
+
+def _plan(imp: CatalogImport, options: dict) -> ImportEstimate:
+    """The one expansion of the valid rows into videos, for the estimate and for confirm: rows grouped by their
+    matrix (markets, scenes, formats, lengths), each group expanded by generation.services._expand, the very
+    function submit_batch expands a group with, and checked by the same rules; a price tag needs a price in the
+    row or on the product already stored under the SKU. A row's photos are counted as confirm stores them: one
+    photo per distinct image (checksum)."""
     lines_by_key: dict[tuple, list[int]] = {}
+    photos_by_key: dict[tuple, int] = {}
     unpriced: list[tuple[int, str]] = []
-    wants_price = bool((imp.options.get("captions") or {}).get("enabled")) and bool(
-        (imp.options.get("captions") or {}).get("price")
-    )
-    valid = imp.rows.filter(status=Row.Status.VALID).order_by("position").values_list("line", "data", "sku", "price")
-    for line, data, sku, price in valid.iterator(chunk_size=CHUNK_ROWS):
-        lines_by_key.setdefault(_matrix_key(data), []).append(line)
+    captions = options.get("captions") or {}
+    wants_price = bool(captions.get("enabled")) and bool(captions.get("price"))
+    valid = imp.rows.filter(status=Row.Status.VALID).order_by("position")
+    for line, data, sku, price, photos in valid.values_list("line", "data", "sku", "price", "photos").iterator(
+        chunk_size=CHUNK_ROWS
+    ):
+        key = _matrix_key(data)
+        lines_by_key.setdefault(key, []).append(line)
+        photos_by_key[key] = photos_by_key.get(key, 0) + len({p["checksum"] for p in photos})
         if wants_price and not (price and _price(price) is not None):
             unpriced.append((line, sku))
     issues: list[dict] = []
+    videos = credits = 0
+    seconds = 0.0
     for key, lines in lines_by_key.items():
         try:
-            gen_services.validate_matrix(organization=imp.organization, matrix=_matrix(imp, key))
+            expanded = gen_services._expand(
+                organization=imp.organization, matrix=_matrix(options, key), photo_count=photos_by_key[key]
+            )
         except gen_services.MatrixInvalid as exc:
-            for column, messages in exc.fields.items():
-                for message in map(str, messages):
-                    if column in ROW_COLUMNS:
-                        issues += [
-                            {"row": line, "column": column, "code": exc.code, "message": message} for line in lines
-                        ]
-                    else:  # about the options themselves (platform, captions, resolution): once, as row 0
-                        issue = {"row": 0, "column": column, "code": exc.code, "message": message}
-                        if issue not in issues:
-                            issues.append(issue)
+            _matrix_issues(exc, lines, issues)
+            continue
+        # Each photo of the group gets every variant: the group's price is one photo's times its photo count.
+        one_photo = pricing.estimate((v.engine, v.resolution, v.seconds) for v in expanded)
+        videos += one_photo.videos * photos_by_key[key]
+        credits += one_photo.credits * photos_by_key[key]
+        seconds += one_photo.seconds * photos_by_key[key]
     if unpriced:
         priced = set(
             Product.objects.filter(
@@ -589,29 +640,43 @@ def _option_issues(imp: CatalogImport) -> list[dict]:
             for line, sku in unpriced
             if sku not in priced
         ]
-    return sorted(issues, key=lambda i: i["row"])
+    if not issues and videos > gen_services.max_videos_per_batch():
+        message = _("This would make %(count)d videos; at most %(max)d per batch.") % {
+            "count": videos,
+            "max": gen_services.max_videos_per_batch(),
+        }
+        issues.append({"row": 0, "column": "matrix", "code": gen_services.MatrixInvalid.code, "message": message})
+    if issues:
+        return ImportEstimate(0, 0, 0.0, tuple(sorted(issues, key=lambda i: i["row"])), options)
+    return ImportEstimate(videos, credits, seconds, (), options)
 
 
-def estimate_import(catalog_import: CatalogImport) -> pricing.Estimate:
-    """Credits and videos the valid rows would make, priced like submit_batch prices them."""
-    counts: dict[tuple, int] = {}
-    valid = catalog_import.rows.filter(status=Row.Status.VALID).values_list("data", "photos")
-    for data, photos in valid.iterator(chunk_size=CHUNK_ROWS):
-        key = _matrix_key(data)
-        counts[key] = counts.get(key, 0) + len(photos)
-    variants: list[tuple[str, str, float]] = []
-    for key, photo_count in counts.items():
-        expanded = gen_services._expand(
-            organization=catalog_import.organization, matrix=_matrix(catalog_import, key), photo_count=photo_count
-        )
-        variants += [(v.engine, v.resolution, v.seconds) for v in expanded] * photo_count
-    return pricing.estimate(variants)
+def estimate_import(catalog_import: CatalogImport, video_options: VideoOptions | None = None) -> ImportEstimate:
+    """The price shown before a confirm: what confirm_import with these video options would make (the same
+    expansion, _plan), or the issues that would refuse it. Raises ImportNotConfirmable when the import is not
+    ready (still checking images, failed, or already confirmed)."""
+    imp = catalog_import
+    if imp.status == CatalogImport.Status.CONFIRMED:
+        raise ImportNotConfirmable(_("This import is already confirmed: see its batch."), "import_confirmed")
+    if imp.status != CatalogImport.Status.READY:
+        raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
+    return _plan(imp, _with_video_options(imp, video_options))
 
 
-def confirm_import(*, catalog_import: CatalogImport, user=None, video_options: VideoOptions | None = None) -> Batch:
+def confirm_import(
+    *,
+    catalog_import: CatalogImport,
+    user=None,
+    video_options: VideoOptions | None = None,
+    expected_credits: int | None = None,
+) -> Batch:
     """One transaction: upsert the valid rows' products (by SKU) and photos (by checksum), then ONE Batch through
     submit_batch. Confirming twice returns the same batch; a refusal (credits, limits, rows that break the
-    platform or caption options) leaves nothing behind. The options are kept in `options` with the import."""
+    platform or caption options) leaves nothing behind. The options are kept in `options` with the import.
+
+    The batch is what estimate_import gives for the same options (both go through _plan). `expected_credits`,
+    the price the merchant was shown, must still be the price (a market's platforms may have been edited since),
+    and the jobs submitted must add up to it: otherwise nothing is made (`price_changed`)."""
     with transaction.atomic():
         imp = CatalogImport.objects.select_for_update().get(
             pk=catalog_import.pk, organization_id=catalog_import.organization_id
@@ -620,11 +685,20 @@ def confirm_import(*, catalog_import: CatalogImport, user=None, video_options: V
             return imp.batch
         if imp.status != CatalogImport.Status.READY:
             raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
-        if video_options is not None:
-            imp.options = {**(imp.options or {}), **video_options.as_options()}
-        issues = _option_issues(imp)
-        if issues:
-            _refuse_options(issues)
+        options = _with_video_options(imp, video_options)
+        planned = _plan(imp, options)
+        if planned.issues:
+            raise refusal(list(planned.issues))
+        if expected_credits is not None and expected_credits != planned.credits:
+            raise ImportNotConfirmable(
+                _(
+                    "The price changed since it was shown: it is now %(credits)d credits. Nothing was made; look at "
+                    "the new price and confirm again."
+                )
+                % {"credits": planned.credits},
+                "price_changed",
+            )
+        imp.options = options
         groups: dict[tuple, list[Photo]] = {}
         rows = imp.rows.filter(status=Row.Status.VALID).order_by("position")
         chunk: list[Row] = []
@@ -642,11 +716,19 @@ def confirm_import(*, catalog_import: CatalogImport, user=None, video_options: V
                 matrix=None,
                 source=Batch.Source.CSV,
                 name=_("CSV import: %(name)s") % {"name": imp.original_name or imp.pk},
-                groups=[(photos, _matrix(imp, key)) for key, photos in groups.items()],
+                groups=[(photos, _matrix(options, key)) for key, photos in groups.items()],
             )
         except BadInputError as exc:
             transaction.set_rollback(True)
             raise ImportNotConfirmable(exc.message, exc.code, getattr(exc, "fields", None)) from exc
+        made = batch.jobs.aggregate(videos=Count("id"), credits=Sum("credits"))
+        if (made["videos"], made["credits"] or 0) != (planned.videos, planned.credits):
+            transaction.set_rollback(True)
+            logger.error("import %s: planned %s, submitted %s", imp.pk, planned, made)
+            raise ImportNotConfirmable(
+                _("The price changed while confirming; nothing was made. Look at the new price and confirm again."),
+                "price_changed",
+            )
         imp.batch = batch
         imp.status = CatalogImport.Status.CONFIRMED
         imp.confirmed_at = timezone.now()
@@ -654,14 +736,21 @@ def confirm_import(*, catalog_import: CatalogImport, user=None, video_options: V
     return batch
 
 
-def _refuse_options(issues: list[dict]) -> None:
+def refusal(issues: list[dict], *, estimating: bool = False) -> ImportNotConfirmable:
     """One error for every row the options rule out: the first row's reason in the message, each row in
-    `.issues` (the row report's shape) and `.fields` per option."""
+    `.issues` (the row report's shape) and `.fields` per option. The same code for the estimate and the confirm;
+    only the message's opening differs (nothing was confirmed yet when estimating)."""
     codes = {i["code"] for i in issues}
     rows = sorted({i["row"] for i in issues if i["row"]})
     first = issues[0]
     if first["row"] == 0:
         message = first["message"]
+    elif estimating:
+        message = ngettext(
+            "Cannot be confirmed with these options: %(count)d row breaks them. Row %(row)d: %(message)s",
+            "Cannot be confirmed with these options: %(count)d rows break them. Row %(row)d: %(message)s",
+            len(rows),
+        ) % {"count": len(rows), "row": first["row"], "message": first["message"]}
     else:
         message = ngettext(
             "Not confirmed: %(count)d row breaks the chosen options. Row %(row)d: %(message)s",
@@ -674,7 +763,7 @@ def _refuse_options(issues: list[dict]) -> None:
         if issue["row"]:
             text = _("Row %(row)d: %(message)s") % {"row": issue["row"], "message": text}
         fields.setdefault(issue["column"], []).append(text)
-    raise ImportNotConfirmable(
+    return ImportNotConfirmable(
         message, codes.pop() if len(codes) == 1 else gen_services.MatrixInvalid.code, fields, issues[:MAX_OPTION_ISSUES]
     )
 
