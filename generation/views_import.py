@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +21,7 @@ from shop_video.dashboard.views import merchant_view
 from shop_video.merchants.models import Membership
 
 ISSUES_ON_PAGE = 500
+ESTIMATE_ISSUES = 20  # rows named under the live price; the confirm names them all
 
 
 class ImportForm(forms.Form):
@@ -62,6 +64,8 @@ class ConfirmForm(forms.Form):
     captions = GenerateForm.base_fields["captions"]
     caption_price = GenerateForm.base_fields["caption_price"]
     caption_cta = GenerateForm.base_fields["caption_cta"]
+    # The price the page showed (the live estimate writes it): confirm refuses if the price is no longer that.
+    expected_credits = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,8 +130,36 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @merchant_view
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The import's page; with htmx's header, only its price for the confirm options in the query (the form's live
+    estimate, like the product page's wizard)."""
     imp = selectors.get_import(request.organization, pk)
-    return _detail_page(request, imp, ConfirmForm())
+    form = ConfirmForm(request.GET or None)
+    if request.headers.get("HX-Request") == "true":
+        estimate = _estimate(imp, form)
+        errors = [e for field_errors in form.errors.values() for e in field_errors] if form.is_bound else []
+        response = render(request, "imports/estimate.html", _estimate_context(estimate, errors))
+    else:
+        response = _detail_page(request, imp, form)
+    patch_vary_headers(response, ["HX-Request"])  # the page and its fragment share a URL: never cache one as the other
+    return response
+
+
+def _estimate(imp: CatalogImport, form: ConfirmForm) -> services.ImportEstimate | None:
+    """What confirming with the form's options would make (an unbound form: its initial values, no options)."""
+    if imp.status != CatalogImport.Status.READY:
+        return None
+    form.is_valid()  # a bound form's valid fields are in cleaned_data even when another one has an error
+    return services.estimate_import(imp, form.video_options() if form.is_bound else None)
+
+
+def _estimate_context(estimate: services.ImportEstimate | None, errors: list[str]) -> dict:
+    refusal = services.refusal(list(estimate.issues), estimating=True) if estimate and estimate.issues else None
+    return {
+        "estimate": estimate,
+        "estimate_errors": errors,
+        "estimate_refusal": refusal.message if refusal else "",
+        "estimate_issues": estimate.issues[:ESTIMATE_ISSUES] if estimate else (),
+    }
 
 
 def _detail_page(
@@ -138,15 +170,14 @@ def _detail_page(
         issues.append(row)
         if len(issues) >= ISSUES_ON_PAGE:
             break
-    estimate = services.estimate_import(imp) if imp.status == CatalogImport.Status.READY else None
     context = {
         "imp": imp,
         "issues": issues,
         "issues_truncated": len(issues) >= ISSUES_ON_PAGE,
-        "estimate": estimate,
         "confirm_form": form,
         "option_issues": option_issues,
         "section": "imports",
+        **_estimate_context(_estimate(imp, form), []),
     }
     return render(request, "imports/detail.html", context, status=status)
 
@@ -168,7 +199,12 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_page(request, imp, form, status=400)
     try:
-        batch = services.confirm_import(catalog_import=imp, user=request.user, video_options=form.video_options())
+        batch = services.confirm_import(
+            catalog_import=imp,
+            user=request.user,
+            video_options=form.video_options(),
+            expected_credits=form.cleaned_data.get("expected_credits"),
+        )
     except services.ImportNotConfirmable as exc:
         if not exc.fields:
             messages.error(request, exc.message)

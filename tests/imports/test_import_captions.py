@@ -230,9 +230,9 @@ def test_the_confirm_options_and_their_refusal_are_in_simplified_chinese(client,
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     page = client.get(reverse("dashboard:import_detail", args=[imp.pk])).content.decode()
     form = page.split('id="import-confirm"')[1].split("</form>")[0]
-    for english in ("The price above is without a platform", "Rows that name no formats", "Made for platform"):
+    for english in ("The price above follows these options", "Rows that name no formats", "Made for platform"):
         assert english not in form, english
-    assert "以上价格未考虑平台" in form and "未指定画幅的行使用该平台的画幅" in form
+    assert "以上价格随这些选项更新" in form and "未指定画幅的行使用该平台的画幅" in form
     refused = client.post(reverse("dashboard:import_confirm", args=[imp.pk]), {"platform": "tiktok"})
     assert refused.status_code == 400
     assert "未确认：1 行不符合所选选项。第 3 行：" in refused.content.decode()
