@@ -19,7 +19,13 @@ from generation.pipeline.platforms import PLATFORMS
 from shop_video.api.exceptions import ApiError, Conflict
 from shop_video.api.idempotency import idempotent
 from shop_video.api.parsers import JSONParser
-from shop_video.api.serializers import BatchSerializer, CaptionsRequestSerializer, ErrorSerializer, StrictSerializer
+from shop_video.api.serializers import (
+    BatchSerializer,
+    CaptionsRequestSerializer,
+    ErrorSerializer,
+    EstimateSerializer,
+    StrictSerializer,
+)
 from shop_video.api.views import OrgViewSet
 
 REPORT_PREVIEW = 200
@@ -37,7 +43,8 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportConfirmSerializer(StrictSerializer):
-    """The same platform and caption options as `POST /api/v1/jobs`, for every row of the import."""
+    """The same platform and caption options as `POST /api/v1/jobs`, for every row of the import; the body of both
+    confirm and estimate."""
 
     platform = serializers.ChoiceField(
         choices=sorted(PLATFORMS),
@@ -51,13 +58,46 @@ class ImportConfirmSerializer(StrictSerializer):
         help_text="Caption overlay (the product's localized title per market); off when left out. A price tag needs "
         "a price in the row or on the stored product (400 `caption_price_missing`).",
     )
+    expected_credits = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Confirm only (the estimate ignores it): the `credits` that `POST /api/v1/imports/{id}/estimate` "
+        "gave for this body. When the price is no longer that (a market's platforms were edited since), nothing "
+        "is made (409 `price_changed`).",
+    )
+
+
+def _video_options(form: ImportConfirmSerializer) -> services.VideoOptions:
+    """The body's platform and captions as the service's options; a bad body is a 400 validation_error."""
+    form.is_valid(raise_exception=True)
+    captions = form.validated_data.get("captions") or {}
+    return services.VideoOptions(
+        platform=form.validated_data.get("platform") or "",
+        captions=captions.get("enabled", False),
+        caption_price=captions.get("price", False),
+        caption_cta=captions.get("cta", False),
+    )
+
+
+def _refused(exc: services.ImportNotConfirmable) -> ApiError:
+    """The API error of a refused confirm or estimate: 402 credits, 409 state, else 400 with the rows."""
+    if exc.code == "insufficient_credits":
+        return ApiError(exc.message, exc.code, status_code=402)
+    if exc.code in ("import_not_ready", "import_confirmed", "price_changed"):
+        return Conflict(exc.message, exc.code)
+    extra = {"issues": exc.issues} if exc.issues else None
+    return ApiError(exc.message, exc.code, fields=exc.fields, extra=extra)
 
 
 class ImportSerializer(serializers.ModelSerializer):
     # Blank until the header has been read (an empty or unreadable file has no format): documented as such.
     format = serializers.ChoiceField(choices=CatalogImport.Format.choices, allow_blank=True, read_only=True)
     issues = serializers.SerializerMethodField(help_text=f"The first {REPORT_PREVIEW} issues of the row report.")
-    estimate = serializers.SerializerMethodField(help_text="Credits and videos of the valid rows (when ready).")
+    estimate = serializers.SerializerMethodField(
+        help_text="Credits and videos of the valid rows with no platform and no captions (null unless `ready`, or "
+        "when the rows cannot be confirmed as they stand). `POST /api/v1/imports/{id}/estimate` prices the "
+        "options you will confirm with."
+    )
 
     class Meta:
         model = CatalogImport
@@ -91,7 +131,7 @@ class ImportSerializer(serializers.ModelSerializer):
         if obj.status != CatalogImport.Status.READY:
             return None
         est = services.estimate_import(obj)
-        return {"credits": est.credits, "videos": est.videos}
+        return {"credits": est.credits, "videos": est.videos} if est.confirmable else None
 
 
 EXAMPLE = {
@@ -131,13 +171,13 @@ class ImportViewSet(OrgViewSet):
     parser_classes = [MultiPartParser]
 
     def get_parsers(self):
-        # Called before DRF sets self.action. Confirm takes its options as JSON (an empty multipart body, as
-        # before the options existed, still confirms with none); the upload is multipart.
+        # Called before DRF sets self.action. Confirm and estimate take their options as JSON (an empty multipart
+        # body, as before the options existed, still confirms with none); the upload is multipart.
         action = getattr(self, "action", None)
         request = getattr(self, "request", None)
         if action is None and request is not None and getattr(self, "action_map", None):
             action = self.action_map.get(request.method.lower())
-        return [JSONParser(), MultiPartParser()] if action == "confirm" else [MultiPartParser()]
+        return [JSONParser(), MultiPartParser()] if action in ("confirm", "estimate") else [MultiPartParser()]
 
     def get_queryset(self):
         return selectors.imports_for(self.organization)
@@ -205,7 +245,8 @@ class ImportViewSet(OrgViewSet):
         description="Upserts products by SKU and photos by checksum, then submits one batch. Optional body: the "
         "`platform` and `captions` of `POST /api/v1/jobs`, checked by the same rules for every row; a refusal "
         "names the rows in `error.issues` (row, column, code, message) and creates nothing. Confirming again "
-        "answers the same batch. 409 `import_not_ready` while images are checked; 402 `insufficient_credits`.",
+        "answers the same batch, at the price `POST /api/v1/imports/{id}/estimate` gives for the same body. "
+        "409 `import_not_ready` while images are checked; 402 `insufficient_credits`.",
         request={"application/json": ImportConfirmSerializer},
         responses={
             201: BatchSerializer,
@@ -237,6 +278,12 @@ class ImportViewSet(OrgViewSet):
                     )
                 ],
             ),
+            402: OpenApiResponse(ErrorSerializer, description="`insufficient_credits`: nothing was made."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`import_not_ready` while images are checked; `price_changed` when the batch would "
+                "differ from the estimate (nothing was made: estimate again).",
+            ),
         },
         examples=[
             OpenApiExample(
@@ -250,21 +297,74 @@ class ImportViewSet(OrgViewSet):
     def confirm(self, request: Request, pk=None) -> Response:
         imp = self.get_object()
         form = ImportConfirmSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        captions = form.validated_data.get("captions") or {}
-        options = services.VideoOptions(
-            platform=form.validated_data.get("platform") or "",
-            captions=captions.get("enabled", False),
-            caption_price=captions.get("price", False),
-            caption_cta=captions.get("cta", False),
-        )
+        options = _video_options(form)
         try:
-            batch = services.confirm_import(catalog_import=imp, video_options=options)
+            batch = services.confirm_import(
+                catalog_import=imp, video_options=options, expected_credits=form.validated_data.get("expected_credits")
+            )
         except services.ImportNotConfirmable as exc:
-            if exc.code == "insufficient_credits":
-                raise ApiError(exc.message, exc.code, status_code=402) from exc
-            if exc.code in ("import_not_ready", "import_confirmed"):
-                raise Conflict(exc.message, exc.code) from exc
-            extra = {"issues": exc.issues} if exc.issues else None
-            raise ApiError(exc.message, exc.code, fields=exc.fields, extra=extra) from exc
+            raise _refused(exc) from exc
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Price a confirm without making anything",
+        operation_id="imports_estimate",
+        description="The same body as `POST /api/v1/imports/{id}/confirm`; answers how many videos confirming "
+        "with it would make and what they would cost, through the very expansion confirm uses (a platform gives "
+        "rows that name no formats its own, which can change the count). Options that confirm would refuse are "
+        "the same 400 here, with the same `error.code` and rows in `error.issues`. Nothing is stored or reserved. "
+        "409 `import_not_ready` while images are checked, `import_confirmed` once confirmed.",
+        request={"application/json": ImportConfirmSerializer},
+        responses={
+            200: EstimateSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Rows break the chosen options (`platform_rule`, `caption_price_missing`, "
+                "`caption_options`, `invalid_matrix`), or bad input (`validation_error`).",
+                examples=[
+                    OpenApiExample(
+                        "A row breaks the platform's rule",
+                        value={
+                            "error": {
+                                "code": "platform_rule",
+                                "message": "Cannot be confirmed with these options: 1 row breaks them. Row 3: "
+                                "TikTok takes 9:16, not 16:9 (rule aspect_ratio).",
+                                "fields": {
+                                    "aspect_ratios": ["Row 3: TikTok takes 9:16, not 16:9 (rule aspect_ratio)."]
+                                },
+                                "issues": [
+                                    {
+                                        "row": 3,
+                                        "column": "aspect_ratios",
+                                        "code": "platform_rule",
+                                        "message": "TikTok takes 9:16, not 16:9 (rule aspect_ratio).",
+                                    }
+                                ],
+                            }
+                        },
+                    )
+                ],
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such import in your organization."),
+            409: OpenApiResponse(ErrorSerializer, description="`import_not_ready` or `import_confirmed`."),
+        },
+        examples=[
+            OpenApiExample(
+                "For TikTok with captions and a price tag",
+                value={"platform": "tiktok", "captions": {"enabled": True, "price": True, "cta": False}},
+                request_only=True,
+            ),
+            OpenApiExample("The price", value={"credits": 40, "videos": 8, "seconds": 40.0}, response_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="estimate")
+    def estimate(self, request: Request, pk=None) -> Response:
+        imp = self.get_object()
+        options = _video_options(ImportConfirmSerializer(data=request.data))
+        try:
+            estimate = services.estimate_import(imp, options)
+        except services.ImportNotConfirmable as exc:
+            raise _refused(exc) from exc
+        if not estimate.confirmable:
+            raise _refused(services.refusal(list(estimate.issues), estimating=True))
+        return Response({"credits": estimate.credits, "videos": estimate.videos, "seconds": float(estimate.seconds)})
