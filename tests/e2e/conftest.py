@@ -86,7 +86,3 @@ def screens_dir() -> Path:
     folder = Path(settings.VAR_DIR) / "screens"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "viewport(size): the browser viewport for an e2e test")

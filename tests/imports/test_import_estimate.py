@@ -18,7 +18,7 @@ from generation.imports import services
 from generation.models import Batch, CatalogImport, Job, MarketPreset, Product
 from generation.pipeline.platforms import PLATFORMS
 from shop_video.merchants.api_keys import create_api_key
-from tests.e2e.conftest import ARGS, CHROMIUM
+from tests.e2e.conftest import browser_context, page  # noqa: F401 (the e2e tests' Chromium, imported fixtures)
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, ensure_presets
 from tests.imports.conftest import csv_bytes, product_jpeg
 
@@ -288,26 +288,9 @@ def test_another_organizations_import_has_no_live_price(client, member, allow_se
     assert _fragment(client, imp, {"platform": "tiktok"}).status_code == 404
 
 
-@pytest.fixture
-def chromium_page(playwright_driver, tmp_path):
-    """Debian's Chromium with the e2e tests' flags and a fresh profile; script errors are collected."""
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=ARGS, headless=True, locale="en-US"
-    )
-    context.set_default_timeout(20_000)
-    page = context.pages[0] if context.pages else context.new_page()
-    page.js_errors = []
-    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-    try:
-        yield page
-    finally:
-        context.close()
-
-
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_in_chromium_the_price_follows_the_options_and_is_what_is_reserved(chromium_page, live_server, allow_server):
-    page = chromium_page
+def test_in_chromium_the_price_follows_the_options_and_is_what_is_reserved(page, live_server, allow_server):  # noqa: F811 (the fixture)
     ensure_presets()
     org = MembershipFactory(user__username="li@example.com", user__email="li@example.com").organization
     imp = _ready_import(org, allow_server)
