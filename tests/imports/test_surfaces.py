@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -171,3 +171,31 @@ def test_management_command(allow_server, tmp_path):
     call_command("import_catalog", str(path), "--org", "cmd-shop", "--confirm", stdout=io.StringIO())
     assert Product.objects.filter(organization=org).count() == 1
     assert Job.objects.filter(organization=org).count() == 1
+
+
+def test_management_command_takes_the_video_options_and_prices_them(allow_server, tmp_path):
+    org = OrganizationFactory(slug="cmd-options")
+    path = tmp_path / "cat.csv"
+    path.write_bytes(_file(allow_server))
+    refused = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_catalog", str(path), "--org", "cmd-options", "--caption-price", "--confirm", stdout=refused
+        )
+    assert "caption_options" in refused.getvalue() and "confirming makes" not in refused.getvalue()
+    assert not Job.objects.filter(organization=org).exists()
+
+    out = io.StringIO()
+    call_command(
+        "import_catalog",
+        str(path),
+        "--org",
+        "cmd-options",
+        "--platform",
+        "amazon",
+        "--captions",
+        "--confirm",
+        stdout=out,
+    )
+    assert "confirming makes 1 video(s) for 5 credits" in out.getvalue()
+    assert set(Job.objects.filter(organization=org).values_list("platform", "captions")) == {("amazon", True)}

@@ -1,4 +1,5 @@
-"""python manage.py import_catalog --org SLUG FILE [--zip IMAGES.zip] [--markets us|de] [--confirm]
+"""python manage.py import_catalog --org SLUG FILE [--zip IMAGES.zip] [--markets us|de] [--platform tiktok]
+[--captions [--caption-price] [--caption-cta]] [--confirm]
 
 Stages the file, checks the images in this process (no worker needed), prints the row report, and with
 --confirm turns the valid rows into one batch. Running it again with the same file changes nothing."""
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--aspect-ratios", default="", help="Default aspect ratios, e.g. 9:16|1:1")
         parser.add_argument("--seconds", default="", help="Default lengths, e.g. 5|10")
         parser.add_argument("--resolution", default="480p")
+        parser.add_argument("--platform", default="", help="Make the videos for a platform, e.g. tiktok")
+        parser.add_argument("--captions", action="store_true", help="Caption overlay (title)")
+        parser.add_argument("--caption-price", action="store_true", help="With --captions: the price tag")
+        parser.add_argument("--caption-cta", action="store_true", help="With --captions: the call to action")
         parser.add_argument("--confirm", action="store_true", help="Queue the valid rows as one batch")
 
     def handle(self, *args, file: str, org: str, zip_path: str | None, confirm: bool, **opts) -> None:
@@ -58,12 +63,22 @@ class Command(BaseCommand):
         self.stdout.write(
             f"import {imp.pk} ({imp.format}): {imp.status}; {imp.rows_valid} valid, {imp.rows_invalid} with errors"
         )
+        video_options = services.VideoOptions(
+            platform=opts["platform"],
+            captions=opts["captions"],
+            caption_price=opts["caption_price"],
+            caption_cta=opts["caption_cta"],
+        )
         if imp.status == CatalogImport.Status.READY:
-            estimate = services.estimate_import(imp)
-            self.stdout.write(f"confirming makes {estimate.videos} videos for {estimate.credits} credits")
+            # The price of what --confirm with these options makes, or what would refuse it (as on the page).
+            estimate = services.estimate_import(imp, video_options)
+            for issue in estimate.issues:
+                self.stdout.write(f"row {issue['row']}\t{issue['column']}\t{issue['code']}\t{issue['message']}")
+            if estimate.confirmable:
+                self.stdout.write(f"confirming makes {estimate.videos} video(s) for {estimate.credits} credits")
         if confirm:
             try:
-                batch = services.confirm_import(catalog_import=imp)
+                batch = services.confirm_import(catalog_import=imp, video_options=video_options)
             except services.ImportNotConfirmable as exc:
                 raise CommandError(exc.message) from exc
             self.stdout.write(f"batch {batch.pk}: {batch.jobs.count()} jobs")
