@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             "worker",
             [
                 str(bin_dir / "celery"), "-A", "shop_video", "worker", "-B",
-                "-Q", "cpu,gpu",
+                "-Q", "cpu,gpu,events",
                 "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"),
                 "--hostname", "demo@%h",
                 "--schedule", str(run_dir / "celerybeat-schedule"),

@@ -134,8 +134,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ROUTES = {"generation.tasks.run_job_gpu": {"queue": "gpu"}}
+# Video renders take their engine's queue; every other task (webhook deliveries, emails, Stripe events, catalogue
+# imports, purges, the reaper) goes to `events`, so it never waits behind a merchant's 500 renders: a worker on
+# `events` (compose: worker-events) answers within seconds while the render workers are busy.
+CELERY_TASK_DEFAULT_QUEUE = "events"
+CELERY_TASK_ROUTES = {
+    "generation.tasks.run_job_cpu": {"queue": "cpu"},
+    "generation.tasks.run_job_gpu": {"queue": "gpu"},
+}
 SHOPVIDEO_JOB_HARD_TIME_LIMIT = env.int("SHOPVIDEO_JOB_HARD_TIME_LIMIT", default=3 * 3600)
 CELERY_TASK_TIME_LIMIT = SHOPVIDEO_JOB_HARD_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = SHOPVIDEO_JOB_HARD_TIME_LIMIT - 60

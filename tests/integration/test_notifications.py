@@ -435,3 +435,27 @@ def test_every_email_is_all_chinese_for_a_chinese_member(shop, finished_batch, l
             assert _english_phrases_left(part) == [], (message.subject, part)
     english = [m for m in mail.outbox if m.to[0] == shop["owner"].email]
     assert all(_english_phrases_left(m.body) for m in english)  # the check has teeth
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_emails_go_out_while_every_render_worker_is_busy(start_worker, clean_broker, shop, finished_batch, tmp_path):
+    """Short tasks have their own queue (`events`): a worker that takes only it mails the merchant while a render
+    waits in `cpu` (here: with no render worker at all, the extreme of every one being busy)."""
+    from shop_video.dashboard import tasks as dashboard_tasks
+
+    outbox = tmp_path / "mail"
+    start_worker({"DJANGO_EMAIL_URL": f"filemail:///{outbox}"}, queues="events")
+    photo = PhotoFactory(product__organization=shop["org"])
+    matrix = generation_services.VariantMatrix(markets=["us"], aspect_ratios=["1:1"], seconds=[1], seed=7)
+    waiting = generation_services.submit_batch(organization=shop["org"], photos=[photo], matrix=matrix).jobs.get()
+    wait_for(lambda: clean_broker.queued_job_ids("cpu") == [waiting.pk], 10, 0.1, "the render in the cpu queue")
+
+    dashboard_tasks.send_batch_notifications.delay(finished_batch.pk)
+
+    wait_for(lambda: NotificationSent.objects.filter(organization=shop["org"]).exists(), 60, 0.2, "the email")
+    wait_for(lambda: list(outbox.glob("*.log")), 10, 0.1, "the email file")
+    waiting.refresh_from_db()
+    assert waiting.state == Job.State.QUEUED  # the render still waits; the email did not wait for it
+    assert clean_broker.queued_job_ids("cpu") == [waiting.pk]

@@ -115,6 +115,31 @@ def test_worker_health_checks_ping_the_workers_own_node(compose, service, docker
     assert queue in routed
 
 
+def test_short_tasks_have_their_own_worker_and_never_queue_behind_renders(compose):
+    from celery import current_app
+
+    service = compose["services"]["worker-events"]
+    command = service["command"]
+    assert command[:4] == ["celery", "-A", "shop_video", "worker"]
+    assert command[command.index("-Q") + 1] == "events"
+    node = command[command.index("--hostname") + 1]
+    assert node == "events@%h"
+    assert "events@$$HOSTNAME" in service["healthcheck"]["test"][1]
+    router = current_app.amqp.router
+
+    def queue_of(task: str) -> str:
+        return router.route({}, task, (), {})["queue"].name
+
+    assert queue_of("generation.tasks.run_job_cpu") == "cpu" and queue_of("generation.tasks.run_job_gpu") == "gpu"
+    import shop_video.celery  # noqa: F401 (the app, its tasks discovered)
+
+    current_app.loader.import_default_modules()
+    short = [name for name in current_app.tasks if not name.startswith(("celery.", "generation.tasks.run_job_"))]
+    expected = {"webhooks.tasks.deliver_webhook", "billing.tasks.process_pending_events", "generation.tasks.reap_jobs"}
+    assert expected <= set(short), short
+    assert {queue_of(name) for name in short} == {"events"}
+
+
 def test_beat_is_the_one_scheduler_and_runs_the_schedule_with_retention(compose):
     beats = [s for s in compose["services"].values() if " beat" in " ".join(map(str, s.get("command", [])))]
     assert len(beats) == 1 and beats[0]["command"][:4] == ["celery", "-A", "shop_video", "beat"]

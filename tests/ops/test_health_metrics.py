@@ -76,10 +76,11 @@ def test_metrics_queue_depth_is_the_broker_queue_length(clean_broker, settings):
     settings.CELERY_BROKER_URL = clean_broker.url
     clean_broker.client.lpush("cpu", b"a", b"b", b"c")
     clean_broker.client.lpush("gpu", b"x")
-    assert metrics.queue_depths(clean_broker.url) == {"cpu": 3, "gpu": 1}
+    clean_broker.client.lpush("events", b"e", b"f")
+    assert metrics.queue_depths(clean_broker.url) == {"cpu": 3, "gpu": 1, "events": 2}
     families = _families(Client().get("/metrics").content.decode())
     depth = {s.labels["queue"]: s.value for s in families["shopvideo_queue_depth"].samples}
-    assert depth == {"cpu": 3, "gpu": 1}
+    assert depth == {"cpu": 3, "gpu": 1, "events": 2}
     clean_broker.client.flushdb()
 
 
