@@ -1,6 +1,6 @@
 """Email notifications: a batch is finished, a batch has videos to review, the credits are running low.
 
-The job path and billing call the `queue_*` hooks; they hand an id to a thin Celery task on the `cpu` queue after
+The job path and billing call the `queue_*` hooks; they hand an id to a thin Celery task on the `events` queue after
 the transaction commits (never from a rolled-back one). The task calls `send_batch_notifications` or
 `send_credits_low`, which mail every member of the organization whose NotificationSettings enable that kind, in
 the member's language, as plain text with an HTML alternative.

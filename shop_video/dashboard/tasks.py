@@ -1,4 +1,4 @@
-"""Celery tasks of the dashboard: thin, they take ids and call the notification services (on the `cpu` queue)."""
+"""Celery tasks of the dashboard: thin, they take ids and call the notification services (on the `events` queue)."""
 
 from __future__ import annotations
 
