@@ -486,6 +486,12 @@ class QASerializer(serializers.Serializer):
 DELIVERED = (Video.Review.READY, Video.Review.APPROVED)
 
 
+class VideoRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="Why the video is rejected (kept as its review note, shown in the dashboard)."
+    )
+
+
 class ExportViolationSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text="duration_max, file_size_max, bitrate_max, aspect_ratio, …")
     message = serializers.CharField()

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from generation import market_services, selectors, services
 from generation.models import Job, Photo, Product
 from generation.pipeline.errors import BadInputError
+from shop_video.dashboard import services as review_services
 
 from . import serializers as s
 from .exceptions import ApiError, Conflict
@@ -929,4 +930,54 @@ class VideoViewSet(OrgViewSet):
         return self.paged(qs, s.VideoSerializer)
 
     def retrieve(self, request: Request, pk=None) -> Response:
+        return Response(s.VideoSerializer(selectors.get_video(self.organization, pk), context=self.ctx()).data)
+
+    @extend_schema(
+        summary="Approve a video",
+        operation_id="videos_approve",
+        description="A video that QA held back (`review: needs_review`, `delivered: false`) is delivered by "
+        "approving it, so its job's credits are charged now, once. 402 `insufficient_credits` when they are not "
+        "there; nothing changes then. Approving a delivered video charges nothing.",
+        request=None,
+        responses={
+            200: s.VideoSerializer,
+            402: _error(
+                "Not enough credits",
+                "insufficient_credits",
+                "Not enough credits: this needs 5 credits and 2 are available.",
+            ),
+        },
+        examples=[_ex("Approved", {**VIDEO_EXAMPLE, "review": "approved"})],
+    )
+    @action(detail=True, methods=["post"], url_path="approve")
+    def approve(self, request: Request, pk=None) -> Response:
+        review_services.approve_video(video=selectors.get_video(self.organization, pk))
+        return Response(s.VideoSerializer(selectors.get_video(self.organization, pk), context=self.ctx()).data)
+
+    @extend_schema(
+        summary="Reject a video",
+        operation_id="videos_reject",
+        description="Marks the video rejected with the reason (kept as its review note); it is no longer delivered. "
+        "Make a new take by submitting the variant again with another seed.",
+        request=s.VideoRejectSerializer,
+        responses={
+            200: s.VideoSerializer,
+            400: _error(
+                "No reason",
+                "validation_error",
+                "reason: This field is required.",
+                {"reason": ["This field is required."]},
+            ),
+        },
+        examples=[
+            _ex("A reason", {"reason": "The label is cut off"}, request=True, response=False),
+            _ex("Rejected", {**VIDEO_EXAMPLE, "review": "rejected", "delivered": False, "download_url": None}),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="reject")
+    def reject(self, request: Request, pk=None) -> Response:
+        video = selectors.get_video(self.organization, pk)
+        body = s.VideoRejectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review_services.reject_video(video=video, reason=body.validated_data["reason"])
         return Response(s.VideoSerializer(selectors.get_video(self.organization, pk), context=self.ctx()).data)
