@@ -56,7 +56,13 @@ class Cutout:
 
 def compute_cutout(photo: IngestedPhoto, supplied_mask: np.ndarray | None = None) -> Cutout:
     if supplied_mask is not None:
-        return _checked(Cutout(_fit_supplied(supplied_mask, photo.width, photo.height), "supplied"))
+        mask = _fit_supplied(supplied_mask, photo.width, photo.height)
+        if photo.alpha is not None:
+            # Fully transparent pixels have no colour (a PNG stores black or anything there): a brush stroke over
+            # them would paste that into every frame as "product". The merchant's mask decides within the photo's
+            # visible pixels only.
+            mask = np.where(photo.alpha > 0, mask, 0).astype(np.uint8)
+        return _checked(Cutout(mask, "supplied"))
     if photo.alpha is not None:
         alpha = _binary(photo.alpha)
         # An alpha channel that hides (almost) nothing is not a cutout: segment the photo instead.

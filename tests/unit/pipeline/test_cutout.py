@@ -165,7 +165,10 @@ def test_supplied_mask_wins(photo_kind):
     photo = ingest_photo(encode(image))
     result = compute_cutout(photo, (supplied * 255).astype(np.uint8))
     assert result.source == "supplied"
-    assert np.array_equal(result.mask > 0, supplied)
+    # Over a transparent photo the mask decides within its visible pixels (see the test below).
+    expected = supplied & (photo.alpha > 0) if photo.alpha is not None else supplied
+    assert expected.sum() > 0.2 * supplied.sum() and not np.array_equal(expected, truth)
+    assert np.array_equal(result.mask > 0, expected)
 
 
 def test_supplied_mask_at_half_size_is_scaled_to_the_photo():
@@ -260,3 +263,20 @@ def test_load_mask_refuses_a_file_that_is_not_an_image(data):
     with pytest.raises(CutoutError) as info:
         load_mask(data)
     assert info.value.code == "bad_mask"
+
+
+def test_a_supplied_mask_never_takes_fully_transparent_pixels_of_the_photo():
+    image, truth = synthetic.product_png_alpha()
+    photo = ingest_photo(encode(image))
+    assert photo.alpha is not None
+    brushed = (truth * 255).astype(np.uint8)
+    brushed[:40, :60] = 255  # the merchant's brush went over the transparent corner (its pixels have no colour)
+    result = compute_cutout(photo, brushed)
+    assert result.source == "supplied"
+    assert not (result.mask[photo.alpha == 0] > 0).any()
+    assert np.array_equal(result.mask > 0, (brushed > 0) & (photo.alpha > 0))
+    only_transparent = np.zeros_like(brushed)
+    only_transparent[:40, :60] = 255
+    with pytest.raises(CutoutError) as info:
+        compute_cutout(photo, only_transparent)
+    assert info.value.code == "empty_mask"
