@@ -296,13 +296,6 @@ def settle_jobs(job_ids: Iterable[int]) -> None:
         _save(account, entries)
 
 
-def approval_charge(job) -> int:
-    """Credits that approving this job's video would charge: a video QA held back was not charged (its reservation
-    was released); approving delivers it, so it is charged then. 0 when the job was charged already."""
-    charge = JobCharge.objects.filter(job_id=job.pk).first()
-    return charge.credits if charge is not None and charge.state == JobCharge.State.RELEASED else 0
-
-
 def charge_on_approval(job) -> int:
     """Charge a held-back video that the merchant approves (delivery), exactly once; returns the credits charged.
 
