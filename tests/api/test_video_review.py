@@ -16,17 +16,18 @@ from tests.factories import OrganizationFactory, PhotoFactory, ensure_presets
 pytestmark = pytest.mark.django_db
 
 
-def held_back(settings, credits: int):
-    """(api client, video): a real job whose QA fails, so its video waits for review and nothing was charged."""
+def made_video(settings, credits: int, *, qa_passes: bool = False):
+    """(api client, video) of a real job: held back for review (its QA fails, nothing charged), or delivered."""
     ensure_presets()
     org = OrganizationFactory(credits=credits)
-    settings.SHOPVIDEO_QA_MIN_PSNR = 99.5  # no encoded video reaches this
+    if not qa_passes:
+        settings.SHOPVIDEO_QA_MIN_PSNR = 99.5  # no encoded video reaches this
     photo = PhotoFactory(product__organization=org)
     matrix = jobs.VariantMatrix(markets=["us"], aspect_ratios=["1:1"], seconds=[1], seed=3)
     job = jobs.submit_batch(organization=org, photos=[photo], matrix=matrix, source="api").jobs.get()
     jobs.execute_job(job_id=job.pk, worker_name="test")
     video = Video.objects.get(job=job)
-    assert video.review == Video.Review.NEEDS_REVIEW
+    assert video.review == (Video.Review.READY if qa_passes else Video.Review.NEEDS_REVIEW)
     return client_for(create_api_key(organization=org, name="platform")[1]), video
 
 
@@ -36,7 +37,7 @@ def available(org) -> int:
 
 def test_approving_a_held_back_video_delivers_and_charges_it_once(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    api, video = held_back(settings, credits=10)
+    api, video = made_video(settings, credits=10)
     url = f"/api/v1/videos/{video.pk}"
     before = api.get(url).json()
     assert (before["review"], before["delivered"], before["download_url"]) == ("needs_review", False, None)
@@ -57,7 +58,7 @@ def test_approving_without_the_credits_is_a_402_and_changes_nothing(settings, tm
     from billing import services as billing_services
 
     settings.MEDIA_ROOT = tmp_path
-    api, video = held_back(settings, credits=1)
+    api, video = made_video(settings, credits=1)
     billing_services.debit_adjustment(organization=video.organization, credits=1, reason="spent")
     response = api.post(f"/api/v1/videos/{video.pk}/approve")
     assert response.status_code == 402
@@ -69,7 +70,7 @@ def test_approving_without_the_credits_is_a_402_and_changes_nothing(settings, tm
 def test_reject_needs_a_reason_and_stops_delivery(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.SHOPVIDEO_QA_MIN_PSNR = settings.SHOPVIDEO_QA_MIN_SSIM = 0
-    api, video = held_back_ready(settings)
+    api, video = made_video(settings, credits=10, qa_passes=True)
     url = f"/api/v1/videos/{video.pk}/reject"
     missing = api.post(url, {}, format="json")
     assert missing.status_code == 400 and "reason" in missing.json()["error"]["fields"], missing.json()
@@ -81,22 +82,9 @@ def test_reject_needs_a_reason_and_stops_delivery(settings, tmp_path):
     assert video.review_note == "The label is cut off"
 
 
-def held_back_ready(settings):
-    """A delivered video (QA passed) and its organization's client."""
-    ensure_presets()
-    org = OrganizationFactory(credits=10)
-    photo = PhotoFactory(product__organization=org)
-    matrix = jobs.VariantMatrix(markets=["us"], aspect_ratios=["1:1"], seconds=[1], seed=3)
-    job = jobs.submit_batch(organization=org, photos=[photo], matrix=matrix, source="api").jobs.get()
-    jobs.execute_job(job_id=job.pk, worker_name="test")
-    video = Video.objects.get(job=job)
-    assert video.review == Video.Review.READY
-    return client_for(create_api_key(organization=org, name="platform")[1]), video
-
-
 def test_another_organizations_key_gets_404_and_changes_nothing(settings, tmp_path, other_api):
     settings.MEDIA_ROOT = tmp_path
-    _api, video = held_back(settings, credits=10)
+    _api, video = made_video(settings, credits=10)
     assert other_api.post(f"/api/v1/videos/{video.pk}/approve").status_code == 404
     assert other_api.post(f"/api/v1/videos/{video.pk}/reject", {"reason": "x"}, format="json").status_code == 404
     video.refresh_from_db()
