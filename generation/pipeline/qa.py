@@ -74,17 +74,26 @@ def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ((2 * ux * uy + _C1) * (2 * vxy + _C2)) / ((ux * ux + uy * uy + _C1) * (vx + vy + _C2))
 
 
+# Canny keeps a weak edge only where it connects to a strong one (hysteresis), so a faint edge of the product
+# (a 20-level step) can be in one image and not the other from a level or two of codec noise: measured, a plain
+# bag exact to 49 dB scored IoU 0.0 from 11 such pixels. An edge of one image therefore counts as matched where the
+# other has an edge within a pixel at half the thresholds; a new or lost edge of real strength still misses.
+_CANNY = (60, 140)
+_CANNY_LOOSE = (30, 70)
+
+
 def _edge_iou(got: np.ndarray, want: np.ndarray, region: np.ndarray) -> float:
-    """Canny edges of the product in the frame against the warped original's, matching within one pixel."""
-    e_got = (cv2.Canny(got, 60, 140) > 0) & region
-    e_want = (cv2.Canny(want, 60, 140) > 0) & region
+    """Canny edges of the product in the frame against those of the warped original, matching within one pixel
+    (and half the thresholds, see above); a product without edges (a plain surface) scores 1."""
+    e_got = (cv2.Canny(got, *_CANNY) > 0) & region
+    e_want = (cv2.Canny(want, *_CANNY) > 0) & region
     total = int(e_got.sum() + e_want.sum())
     if not total:
         return 1.0
     k = np.ones((3, 3), np.uint8)
-    hit = (e_got & (cv2.dilate(e_want.view(np.uint8), k) > 0)).sum() + (
-        e_want & (cv2.dilate(e_got.view(np.uint8), k) > 0)
-    ).sum()
+    near_got = cv2.dilate(cv2.Canny(got, *_CANNY_LOOSE), k) > 0
+    near_want = cv2.dilate(cv2.Canny(want, *_CANNY_LOOSE), k) > 0
+    hit = (e_got & near_want).sum() + (e_want & near_got).sum()
     return float(min(1.0, hit / total))
 
 
@@ -130,10 +139,10 @@ def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, p
             psnrs.append(psnr(got_rgb[sub], expected[sub]))
             got = cv2.cvtColor(got_rgb, cv2.COLOR_RGB2GRAY)
             want = cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY)
-            # SSIM windows at the rim would otherwise compare the scene with the photo's backdrop: let both
-            # images show the frame's own pixels outside the product, so only the product is judged.
-            beyond = warped[y0:y1, x0:x1] == 0
-            want[beyond] = got[beyond]
+            # SSIM windows and Canny's gradients at the rim would otherwise see the feathered silhouette and the
+            # scene in one image, the photo's backdrop in the other: both show the frame's own pixels outside the
+            # measured region, so only the product is judged.
+            want[~sub] = got[~sub]
             ssims.append(float(ssim_map(got, want)[sub].mean()) if min(got.shape) >= _SSIM_WIN else 1.0)
             ious.append(_edge_iou(got, want, sub))
         # Flicker outside the product (and its silhouette band), frame to frame, in 8-bit units.
