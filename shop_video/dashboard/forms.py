@@ -322,3 +322,20 @@ class GalleryFilterForm(forms.Form):
             ((s.slug, scene_name(s)) for s in selectors.all_scenes()), key=lambda item: item[1]
         )
         self.fields["review"].choices = everything + list(Video.Review.choices)
+
+
+class DeleteOrganizationForm(forms.Form):
+    """Deleting a shop cannot be undone: the owner types its name, as GitHub asks for a repository's."""
+
+    name = forms.CharField(label=_("Type the shop's name to confirm"), max_length=200, strip=True)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["name"].widget.attrs.update(autocomplete="off", spellcheck="false")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if name != self.organization.name.strip():
+            raise forms.ValidationError(_("That is not this shop's name: nothing was deleted."))
+        return name

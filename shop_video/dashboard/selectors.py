@@ -51,3 +51,21 @@ def queue_positions(organization: Organization, jobs: Iterable[Job]) -> dict[int
         return {}
     line = selectors.jobs_for(organization).filter(state=Job.State.QUEUED).order_by("queued_at", "pk")
     return {pk: place for place, pk in enumerate(line.values_list("pk", flat=True), start=1) if pk in wanted}
+
+
+def deletion_summary(organization: Organization) -> dict:
+    """What deleting the shop removes, for the owner to read before confirming."""
+    from billing.models import Subscription
+    from billing.selectors import credits_for
+
+    return {
+        "products": selectors.products_for(organization).count(),
+        "videos": selectors.videos_for(organization).count(),
+        "members": organization.memberships.count(),
+        "api_keys": organization.api_keys.filter(revoked_at__isnull=True).count(),
+        "webhooks": organization.webhook_endpoints.filter(active=True).count(),
+        "credits": credits_for(organization).balance,
+        "live_plans": list(
+            Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
+        ),
+    }

@@ -156,10 +156,39 @@ def purge_product_files(organization_id: int, product_id: int, names: list[str],
     return files
 
 
+class OrganizationStillBilled(BadInputError):
+    """Stripe still bills a plan of the organization: cancel it first, or Stripe goes on charging a deleted shop."""
+
+    code = "subscription_active"
+    status_code = 409
+
+
+def ensure_not_billed(organization: Organization) -> None:
+    from billing.models import Subscription
+
+    live = Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
+    plans = list(live.values_list("subscription_id", flat=True))
+    if plans:
+        raise OrganizationStillBilled(
+            _("%(shop)s still has a live subscription (%(plans)s): cancel it first; nothing was deleted.")
+            % {"shop": organization.name, "plans": ", ".join(plans)}
+        )
+
+
 def request_organization_deletion(*, organization: Organization, actor=None, request=None) -> None:
+    """The one way to delete an organization (owners in the dashboard, operators with `delete_organization`).
+
+    Refused (OrganizationStillBilled, 409) while Stripe still bills one of its plans. Access ends now, in this
+    transaction: memberships and invitations go, API keys are revoked, webhook endpoints stop. Its files and rows go
+    in the background task `ops.purge_organization` once this commits (here, if the broker is down)."""
+    from shop_video.merchants.models import ApiKey, Invitation, Membership
+    from shop_video.webhooks.models import WebhookEndpoint
+
     from . import tasks
 
     with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()  # one request at a time
+        ensure_not_billed(organization)
         audit.record(
             audit.ORGANIZATION_DELETION_REQUESTED,
             actor=actor,
@@ -168,7 +197,12 @@ def request_organization_deletion(*, organization: Organization, actor=None, req
             request=request,
             metadata={"name": organization.name},
         )
-        transaction.on_commit(lambda: tasks.purge_organization.delay(organization.pk))
+        Membership.objects.filter(organization=organization).delete()
+        Invitation.objects.filter(organization=organization).delete()
+        ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        WebhookEndpoint.objects.filter(organization=organization).update(active=False)
+        args = (organization.pk,)
+        transaction.on_commit(lambda: _send_or_run(tasks.purge_organization, args))
 
 
 def purge_product(product_id: int) -> int:

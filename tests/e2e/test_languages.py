@@ -135,6 +135,7 @@ def pages(shop: dict) -> list[tuple[str, str]]:
         ("review", reverse("dashboard:review_queue")),
         ("team", reverse("dashboard:team")),
         ("email-settings", reverse("dashboard:notifications")),
+        ("delete-shop", reverse("organization_delete")),
     ]
 
 

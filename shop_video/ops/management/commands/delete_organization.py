@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.models import Subscription
 from shop_video.merchants.models import Organization
 from shop_video.ops import lifecycle
 
@@ -22,14 +21,13 @@ class Command(BaseCommand):
             raise CommandError(f"no organization with the slug {org!r}")
         if confirm != org:
             raise CommandError("--confirm must repeat the slug exactly: nothing was deleted")
-        # Stripe would go on billing a plan whose organization is gone: the plan is canceled on purpose first.
-        live = Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
-        if live.exists():
-            plans = ", ".join(live.values_list("subscription_id", flat=True))
-            raise CommandError(f"{org} still has a live subscription ({plans}): cancel it first; nothing was deleted")
-        if now:
-            files = lifecycle.purge_organization(organization.pk)
-            self.stdout.write(f"deleted {org} and {files} file(s)")
-            return
-        lifecycle.request_organization_deletion(organization=organization)
+        try:
+            if now:
+                lifecycle.ensure_not_billed(organization)
+                files = lifecycle.purge_organization(organization.pk)
+                self.stdout.write(f"deleted {org} and {files} file(s)")
+                return
+            lifecycle.request_organization_deletion(organization=organization)
+        except lifecycle.OrganizationStillBilled as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"deletion of {org} queued (task ops.purge_organization)")
