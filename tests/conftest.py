@@ -49,3 +49,23 @@ def png_bytes():
 @pytest.fixture
 def synthetic_photos():
     return synthetic
+
+
+# A merchant signed in to the dashboard: an owner of a fresh organization. Modules that need another shape (a role,
+# credits) define their own fixture of the same name, which wins.
+@pytest.fixture
+def member(db):
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory()
+
+
+@pytest.fixture
+def org(member):
+    return member.organization
+
+
+@pytest.fixture
+def client_a(client, member):
+    client.force_login(member.user)
+    return client

@@ -21,7 +21,7 @@ from generation.models import Batch, Job, MarketPreset, Photo, Product
 from generation.pipeline.ingest import ingest_photo
 from generation.presets import MARKETS
 from tests import synthetic
-from tests.factories import PASSWORD, JobFactory, MembershipFactory, PhotoFactory, ProductFactory
+from tests.factories import PASSWORD, JobFactory, PhotoFactory, ProductFactory
 from tests.integration.test_files import make_video
 
 pytestmark = pytest.mark.django_db
@@ -56,22 +56,6 @@ def stored_files() -> set[Path]:
     """Every file in the test media folder (earlier tests leave theirs; compare before and after)."""
     root = Path(settings.MEDIA_ROOT)
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
-
-
-@pytest.fixture
-def member():
-    return MembershipFactory()
-
-
-@pytest.fixture
-def org(member):
-    return member.organization
-
-
-@pytest.fixture
-def client_a(client, member):
-    client.force_login(member.user)
-    return client
 
 
 @pytest.fixture

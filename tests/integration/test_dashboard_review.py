@@ -18,17 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def member():
-    return MembershipFactory()
-
-
-@pytest.fixture
-def client_a(client, member):
-    client.force_login(member.user)
-    return client
-
-
-@pytest.fixture
 def videos(member):
     photo = PhotoFactory(product__organization=member.organization, product__title="Linen shirt")
     first = make_video(JobFactory(photo=photo, aspect_ratio="9:16", seed=7), data=mp4_bytes(frames=12))

@@ -77,17 +77,6 @@ def make_video(job: Job, *, data: bytes | None = None, preview: bool = True, **f
 
 
 @pytest.fixture
-def member():
-    return MembershipFactory()
-
-
-@pytest.fixture
-def client_a(client, member):
-    client.force_login(member.user)
-    return client
-
-
-@pytest.fixture
 def video(member):
     job = JobFactory(photo=PhotoFactory(product__organization=member.organization))
     return make_video(job)

@@ -23,22 +23,6 @@ def _presets(settings, tmp_path):
 
 
 @pytest.fixture
-def member():
-    return MembershipFactory()
-
-
-@pytest.fixture
-def org(member):
-    return member.organization
-
-
-@pytest.fixture
-def client_a(client, member):
-    client.force_login(member.user)
-    return client
-
-
-@pytest.fixture
 def product(org):
     product = ProductFactory(organization=org, title="Amber glass bottle", price=Decimal("19.90"), currency="EUR")
     PhotoFactory(product=product, original_name="front.png")

@@ -19,7 +19,7 @@ from PIL import Image, PngImagePlugin
 
 from generation.models import Photo, Product
 from tests import synthetic
-from tests.factories import MembershipFactory, PhotoFactory
+from tests.factories import PhotoFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,11 +35,6 @@ def _policy(response) -> dict[str, list[str]]:
         if words:
             out[words[0]] = words[1:]
     return out
-
-
-@pytest.fixture
-def member(db):
-    return MembershipFactory()
 
 
 @pytest.mark.django_db
