@@ -101,6 +101,10 @@ PRODUCT_ONLY_FILL = 0.78
 # With a person, full-body framing would shrink small products (a lipstick, a mug) to a few dozen pixels; below this
 # fill the shot becomes a medium shot instead (the person cropped, the product still prominent and legible).
 MODEL_SHOT_MIN_FILL = 0.4
+# A product whose detail 4:2:0 would lose at the planned size grows (run._plan_layout forecasts it) up to these:
+# a closer hero shot, or a medium close-up of the person, whose pose still scales with the product.
+PRODUCT_ONLY_MAX_FILL = 0.9
+MODEL_SHOT_MAX_FILL = 0.62
 
 
 def product_fill(*, frame_size: tuple[int, int], category: str, aspect_ratio: str, with_model: bool) -> float:
@@ -108,6 +112,10 @@ def product_fill(*, frame_size: tuple[int, int], category: str, aspect_ratio: st
     if not with_model:
         return PRODUCT_ONLY_FILL
     return max(MODEL_SHOT_MIN_FILL, layout_fill(choose_template(category, aspect_ratio), frame_size))
+
+
+def max_product_fill(*, with_model: bool) -> float:
+    return MODEL_SHOT_MAX_FILL if with_model else PRODUCT_ONLY_MAX_FILL
 
 
 def plan_layout(

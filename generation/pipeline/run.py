@@ -57,6 +57,7 @@ class PipelineResult:
     ai_label: dict | None = None  # the visible AI label's text and place, when the market's rule asks for it
     credentials: dict | None = None  # the C2PA content credentials: signed, signer, verified (credentials.py)
     gpu: dict | None = None  # the render's peak GPU memory and device (DiT on CUDA); None on CPU and the compositor
+    fidelity: dict | None = None  # the layout's product fill and the PSNR 4:2:0 allows it (FidelityForecast)
 
     @property
     def duration_seconds(self) -> float:
@@ -90,6 +91,7 @@ class PipelineResult:
             "ai_label": self.ai_label,
             "credentials": self.credentials,
             "gpu": self.gpu,
+            "fidelity": self.fidelity,
         }
 
 
@@ -132,27 +134,75 @@ class _Outputs:
             os.replace(self.temp[key], self.final[key])
 
 
+# Fill grows by this factor per step while the forecast is below the QA bar plus this margin (x264's share).
+FIDELITY_GROWTH = 1.1
+FIDELITY_MARGIN_DB = 1.0
+
+
+class FidelityForecast:
+    """What product PSNR a layout allows in yuv420p, before rendering: frames of the layout go through the encoder's
+    conversion (`encode.predict_product_psnr`, within ~0.15 dB of the decoded MP4 per frame). Fine, strongly
+    coloured print shrunk a lot cannot stay exact in 4:2:0 whatever the engine does (ADR 0004), so the layout
+    shows such a product larger rather than render a video QA must hold back."""
+
+    SAMPLES = 8  # frames beside the smallest: how print lines fall on the 2×2 chroma grid moves PSNR ±1 dB
+    CLEAR_DB = 3.0  # a smallest frame this far above the target needs no other sample
+
+    def __init__(self, photo_rgb: np.ndarray, mask: np.ndarray, frame_size: tuple[int, int], target: float):
+        self.lock = fidelity.FidelityLock(photo_rgb, mask, frame_size)
+        self.mask = mask
+        self.frame_size = frame_size
+        self.target = target
+
+    def frame(self, placement: np.ndarray) -> float:
+        layer = self.lock.layer(placement)
+        x0, y0, x1, y1 = layer.box
+        region = qa.product_region(self.mask, placement, self.frame_size)[y0:y1, x0:x1]
+        return encode.predict_product_psnr(layer, region)
+
+    def __call__(self, placements: np.ndarray) -> float:
+        placements = np.asarray(placements, np.float64)
+        smallest = int(np.argmin(np.abs(np.linalg.det(placements[:, :, :2]))))
+        worst = self.frame(placements[smallest])
+        if worst >= self.target + self.CLEAR_DB:
+            return worst
+        for i in np.unique(np.linspace(0, len(placements) - 1, self.SAMPLES).round().astype(int)):
+            if i != smallest:
+                worst = min(worst, self.frame(placements[i]))
+        return worst
+
+
 def _plan_layout(
-    spec: VariantSpec, mask: np.ndarray, area: tuple[int, int, int, int], seed: int, motion: str | None = None
+    spec: VariantSpec,
+    mask: np.ndarray,
+    area: tuple[int, int, int, int],
+    seed: int,
+    motion: str | None = None,
+    forecast: FidelityForecast | None = None,
 ) -> layout.Layout:
-    """The product's placements inside `area` (the frame less caption or label bands), in frame coordinates."""
+    """The product's placements inside `area` (the frame less caption or label bands), in frame coordinates; with a
+    `forecast`, at the smallest fill (from the shot's own) whose product can stay above the QA bar in 4:2:0, up to
+    the shot's largest. `extras` records the fill and the forecast PSNR."""
     area_size = (area[2] - area[0], area[3] - area[1])
-    plan = layout.plan_layout(
-        mask=mask,
-        frame_size=area_size,
-        frames=spec.frames,
-        motion=motion or spec.motion,
-        seed=seed,
-        fill=layout.product_fill(
-            frame_size=area_size,
-            category=spec.product_category,
-            aspect_ratio=spec.aspect_ratio,
-            with_model=spec.look is not None,
-        ),
+    with_model = spec.look is not None
+    fill = layout.product_fill(
+        frame_size=area_size, category=spec.product_category, aspect_ratio=spec.aspect_ratio, with_model=with_model
     )
-    if area[:2] != (0, 0):
-        plan.placements = captions.offset_placements(plan.placements, area)
-    return plan
+    largest = max(fill, layout.max_product_fill(with_model=with_model))
+    while True:
+        plan = layout.plan_layout(
+            mask=mask, frame_size=area_size, frames=spec.frames, motion=motion or spec.motion, seed=seed, fill=fill
+        )
+        if area[:2] != (0, 0):
+            plan.placements = captions.offset_placements(plan.placements, area)
+        plan.extras["fill"] = round(fill, 4)
+        if forecast is None:
+            return plan
+        predicted = forecast(plan.placements)
+        plan.extras["predicted_psnr"] = round(predicted, 2)
+        if predicted >= forecast.target or fill >= largest:
+            return plan
+        fill = min(largest, fill * FIDELITY_GROWTH)
 
 
 def _place_label(
@@ -162,6 +212,7 @@ def _place_label(
     seed: int,
     plan: layout.Layout,
     corners: list[ai_label.LabelPlan],
+    forecast: FidelityForecast | None = None,
 ) -> tuple[ai_label.LabelPlan, layout.Layout]:
     """A corner for the AI label that the product never reaches, and the layout that keeps it so.
 
@@ -170,12 +221,12 @@ def _place_label(
     motion, the other motions; only when the product reaches every corner in every motion, the band."""
     motions = [plan.motion] + ([m for m in layout.MOTIONS if m != plan.motion] if spec.motion is None else [])
     for motion in motions:
-        candidate = plan if motion == plan.motion else _plan_layout(spec, mask, area, seed, motion)
+        candidate = plan if motion == plan.motion else _plan_layout(spec, mask, area, seed, motion, forecast)
         for corner in corners:
             if ai_label.is_clear(corner, candidate.placements, candidate.product_bbox, mask):
                 return corner, candidate
     reserved = ai_label.reserve(corners[0], area, min(spec.width, spec.height))
-    return corners[0], _plan_layout(spec, mask, reserved, seed)
+    return corners[0], _plan_layout(spec, mask, reserved, seed, forecast=forecast)
 
 
 def _plan_captions(spec: VariantSpec) -> captions.CaptionPlan:
@@ -215,6 +266,9 @@ def run_pipeline(
     progress("cutout", _PROGRESS["prepare"])
 
     engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
+    forecast = FidelityForecast(
+        photo_in.rgb, cut.mask, (spec.width, spec.height), settings.SHOPVIDEO_QA_MIN_PSNR + FIDELITY_MARGIN_DB
+    )
     market, scene = spec.market_preset, spec.scene_preset
     caption_plan = _plan_captions(spec) if spec.captions else None
     # With a caption the layout gets the frame less the caption's band, so the product never goes under it.
@@ -243,6 +297,7 @@ def run_pipeline(
         shares.append((1.0 - starts[-1]) / 2.0)
     best: tuple[PipelineResult, _Outputs] | None = None
     gpu: dict | None = None  # the highest peak over the attempts' renders
+    renders = 0
     try:
         for attempt in range(attempts):
             seed = spec.seed + attempt
@@ -252,12 +307,16 @@ def run_pipeline(
                 progress(stage, min(1.0, starts[attempt] + shares[attempt] * max(0.0, min(1.0, fraction))))
 
             with timer.stage("layout"):
-                plan = _plan_layout(spec, cut.mask, area, seed)
+                plan = _plan_layout(spec, cut.mask, area, seed, forecast=forecast)
                 if caption_plan is not None:
                     captions.check_clear(caption_plan, plan.placements, plan.product_bbox)
                 if label_corners:
-                    label_plan, plan = _place_label(spec, cut.mask, area, seed, plan, label_corners)
+                    label_plan, plan = _place_label(spec, cut.mask, area, seed, plan, label_corners, forecast)
                     ai_label.check_clear(label_plan, plan.placements, plan.product_bbox, cut.mask)
+            predicted = plan.extras.get("predicted_psnr", 99.0)
+            if best is not None and predicted < settings.SHOPVIDEO_QA_MIN_PSNR:
+                # Another seed cannot help a product that 4:2:0 cannot carry at this size: no render wasted on it.
+                break
             base = _PROGRESS["prepare"]
 
             def render_progress(fraction: float, base: float = base, report=report) -> None:
@@ -284,6 +343,7 @@ def run_pipeline(
             try:
                 with timer.stage("render"):
                     frames = engine.render(request)
+                renders += 1
                 rendered_gpu = getattr(engine, "last_gpu", None)
                 if rendered_gpu and (gpu is None or rendered_gpu["peak_allocated_bytes"] > gpu["peak_allocated_bytes"]):
                     gpu = rendered_gpu
@@ -332,6 +392,7 @@ def run_pipeline(
                 attempts=attempt + 1,
                 captions=caption_plan.summary() if caption_plan else None,
                 ai_label=label_plan.summary() if label_plan else None,
+                fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
                 if best is not None:
@@ -343,7 +404,7 @@ def run_pipeline(
                 break
         assert best is not None
         result, outputs = best
-        result.attempts = attempts if not result.qa_passed else result.attempts
+        result.attempts = renders if not result.qa_passed else result.attempts
         result.gpu = gpu
         with timer.stage("credentials"):
             # Last, on the final bytes and after QA decoded them: signing adds a C2PA box (MP4) or segment (JPEG)

@@ -159,6 +159,14 @@ def review_reasons(video: Video) -> list[str]:
             _("the product's shape (SSIM) fell to %(value).3f; %(min)s or more is exact")
             % {"value": video.ssim_min, "min": min_ssim}
         )
+    predicted = ((video.metadata or {}).get("fidelity") or {}).get("predicted_psnr")
+    if predicted is not None and predicted < min_psnr:
+        reasons.append(
+            _(
+                "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at this size; "
+                "720p, or a shot without a model, shows the product larger"
+            )
+        )
     if video.review_note:
         reasons.append(video.review_note)
     return reasons or [_("the product did not match your photo closely enough")]

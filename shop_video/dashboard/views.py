@@ -32,6 +32,7 @@ from shop_video.merchants.services import role_at_least
 from . import selectors as dashboard_selectors
 from . import services as dashboard_services
 from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, RejectForm, platform_presets
+from .notifications import review_reasons
 
 PAGE_SIZE = 24
 
@@ -391,7 +392,10 @@ def video_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     videos = dashboard_selectors.review_queue(request.organization)
-    context = {"page": _page(request, videos), "reject_form": RejectForm()} | _qa_thresholds()
+    page = _page(request, videos)
+    for video in page.object_list:
+        video.reasons = review_reasons(video)  # the same words as the review email
+    context = {"page": page, "reject_form": RejectForm()} | _qa_thresholds()
     return render(request, "dashboard/review_queue.html", context)
 
 
