@@ -141,7 +141,7 @@ FIDELITY_MARGIN_DB = 1.0
 
 class FidelityForecast:
     """What product PSNR a layout allows in yuv420p, before rendering: frames of the layout go through the encoder's
-    conversion (`encode.predict_product_psnr`, within ~0.15 dB of the decoded MP4 per frame). Fine, strongly
+    conversion (`encode.predict_product_psnr`, within 0.1–0.5 dB of the decoded MP4 per frame). Fine, strongly
     coloured print shrunk a lot cannot stay exact in 4:2:0 whatever the engine does (ADR 0004), so the layout
     shows such a product larger rather than render a video QA must hold back."""
 
