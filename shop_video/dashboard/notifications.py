@@ -145,6 +145,31 @@ class BatchSummary:
         return len(self.review)
 
 
+def _ceiling_reason(job: Job) -> str:
+    """QA's forecast said 4:2:0 cannot carry this product's detail at the size shown (ADR 0004): say what helps."""
+    larger = job.resolution != "720p"
+    without_model = job.look_id is not None
+    if larger and without_model:
+        return _(
+            "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at this size; "
+            "720p, or a shot without a model, shows the product larger"
+        )
+    if larger:
+        return _(
+            "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at this size; "
+            "720p shows the product larger"
+        )
+    if without_model:
+        return _(
+            "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at this size; "
+            "a shot without a model shows the product larger"
+        )
+    return _(
+        "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at the largest size "
+        "this frame allows; check the video yourself before you approve it"
+    )
+
+
 def review_reasons(video: Video) -> list[str]:
     """Why QA held the video back, from its figures (in the active language), and the note if there is one."""
     reasons = []
@@ -161,12 +186,7 @@ def review_reasons(video: Video) -> list[str]:
         )
     predicted = ((video.metadata or {}).get("fidelity") or {}).get("predicted_psnr")
     if predicted is not None and predicted < min_psnr:
-        reasons.append(
-            _(
-                "the product's fine coloured detail is more than web video (H.264, 4:2:0) can carry at this size; "
-                "720p, or a shot without a model, shows the product larger"
-            )
-        )
+        reasons.append(_ceiling_reason(video.job))
     if video.review_note:
         reasons.append(video.review_note)
     return reasons or [_("the product did not match your photo closely enough")]

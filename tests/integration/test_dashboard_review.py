@@ -156,3 +156,24 @@ def test_the_review_queue_says_why_and_when_4_2_0_is_the_limit(client_a, videos)
     assert "more than web video (H.264, 4:2:0) can carry at this size" in held[ceiling.pk]
     # The forecast said 4:2:0 allowed 40.2 dB: the codec is not why, so the page does not say it is.
     assert "fell to 36.9 dB" in held[texture.pk] and "4:2:0" not in held[texture.pk]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "with_look", "advice"),
+    [
+        ("480p", True, "720p, or a shot without a model, shows the product larger"),
+        ("480p", False, "720p shows the product larger"),
+        ("720p", True, "a shot without a model shows the product larger"),
+        ("720p", False, "the largest size this frame allows; check the video yourself"),
+    ],
+)
+def test_the_4_2_0_reason_suggests_only_what_would_help(member, resolution, with_look, advice):
+    from shop_video.dashboard.notifications import review_reasons
+    from tests.factories import ModelLookFactory
+
+    look = ModelLookFactory(organization=member.organization) if with_look else None
+    job = JobFactory(photo=PhotoFactory(product__organization=member.organization), resolution=resolution, look=look)
+    video = make_video(job, psnr_min=33.0, metadata={"fidelity": {"fill": 0.9, "predicted_psnr": 33.2}})
+    psnr, ceiling = review_reasons(video)
+    assert "fell to 33.0 dB" in psnr
+    assert "H.264, 4:2:0" in ceiling and advice in ceiling
