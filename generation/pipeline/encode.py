@@ -155,22 +155,18 @@ def rgb_to_yuv420(
     return av.VideoFrame.from_ndarray(np.rint(planes).astype(np.uint8), format="yuv420p")
 
 
-def predict_product_psnr(layer: ProductLayer, region: np.ndarray) -> float:
-    """The product-region PSNR one frame can reach in yuv420p, before anything is rendered: the product's box goes
-    through the conversion the encoder does (`rgb_to_yuv420`, luma correction and decode included); x264 costs
-    another 0.1–0.3 dB at our settings (ADR 0004). `region` is QA's product region in the box. ~20 ms at 480p.
-    The scene is not known yet; the product's weighted chroma makes the blocks at its rim its own anyway."""
-    if not region.any():
-        return 99.0
+def shown_after_yuv420(layer: ProductLayer) -> np.ndarray:
+    """The product's box as a decoder shows it after the encoder's conversion (`rgb_to_yuv420`, luma correction
+    included), before x264, which costs another 0.1–0.3 dB at our settings (ADR 0004): what the fidelity forecast
+    measures before anything is rendered. ~20 ms at 480p. The scene is not known yet; the product's weighted
+    chroma makes the blocks at its rim its own anyway."""
     height, width = layer.colour.shape[:2]
     # Whole chroma rows for PyAV's plane layout (`_correct_luma`): pad to a multiple of 4 rows and 2 columns.
     pad_y, pad_x = -height % 4, -width % 2
     colour = np.pad(layer.colour, ((0, pad_y), (0, pad_x), (0, 0)), mode="edge")
     alpha = np.pad(layer.alpha, ((0, pad_y), (0, pad_x)))
     yuv = rgb_to_yuv420(colour, box=(0, 0, width + pad_x, height + pad_y), weight=alpha)
-    shown = _rgb_frame(yuv)[:height, :width]
-    mse = float(np.mean((shown[region].astype(np.float64) - layer.colour[region]) ** 2))
-    return 99.0 if mse <= 0 else min(99.0, 10.0 * float(np.log10(255.0**2 / mse)))
+    return _rgb_frame(yuv)[:height, :width]
 
 
 def _correct_luma(planes: np.ndarray, rgb: np.ndarray, box: tuple[int, int, int, int], iterations: int) -> None:

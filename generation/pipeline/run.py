@@ -141,7 +141,7 @@ FIDELITY_MARGIN_DB = 1.0
 
 class FidelityForecast:
     """What product PSNR a layout allows in yuv420p, before rendering: frames of the layout go through the encoder's
-    conversion (`encode.predict_product_psnr`, within 0.1–0.5 dB of the decoded MP4 per frame). Fine, strongly
+    conversion (`encode.shown_after_yuv420`, within 0.1–0.5 dB of the decoded MP4 per frame). Fine, strongly
     coloured print shrunk a lot cannot stay exact in 4:2:0 whatever the engine does (ADR 0004), so the layout
     shows such a product larger rather than render a video QA must hold back."""
 
@@ -158,7 +158,7 @@ class FidelityForecast:
         layer = self.lock.layer(placement)
         x0, y0, x1, y1 = layer.box
         region = qa.product_region(self.mask, placement, self.frame_size)[y0:y1, x0:x1]
-        return encode.predict_product_psnr(layer, region)
+        return qa.psnr(encode.shown_after_yuv420(layer)[region], layer.colour[region])
 
     def __call__(self, placements: np.ndarray) -> float:
         placements = np.asarray(placements, np.float64)
