@@ -101,3 +101,8 @@ def invoices_for(organization):
 
 def subscriptions_for(organization):
     return Subscription.objects.filter(organization=organization).order_by("-created_at", "-id")
+
+
+def live_subscriptions(organization):
+    """The plans Stripe still bills (active, trialing, past due, unpaid)."""
+    return Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)

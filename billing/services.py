@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import gateway
+from billing import gateway, selectors
 from billing.models import (
     CreditAccount,
     Invoice,
@@ -542,11 +542,7 @@ def subscribe_with_card(*, organization, plan: str, setup_intent_id: str) -> Sub
     ensure_customer(organization)
     with transaction.atomic():
         StripeCustomer.objects.select_for_update().get(organization=organization)
-        live = (
-            Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
-            .order_by("-id")
-            .first()
-        )
+        live = selectors.live_subscriptions(organization).order_by("-id").first()
         if live is not None:
             if setup_intent_id and live.setup_intent_id == setup_intent_id:
                 return live  # the same form submitted twice

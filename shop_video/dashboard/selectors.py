@@ -55,8 +55,7 @@ def queue_positions(organization: Organization, jobs: Iterable[Job]) -> dict[int
 
 def deletion_summary(organization: Organization) -> dict:
     """What deleting the shop removes, for the owner to read before confirming."""
-    from billing.models import Subscription
-    from billing.selectors import credits_for
+    from billing.selectors import credits_for, live_subscriptions
 
     return {
         "products": selectors.products_for(organization).count(),
@@ -65,7 +64,5 @@ def deletion_summary(organization: Organization) -> dict:
         "api_keys": organization.api_keys.filter(revoked_at__isnull=True).count(),
         "webhooks": organization.webhook_endpoints.filter(active=True).count(),
         "credits": credits_for(organization).balance,
-        "live_plans": list(
-            Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
-        ),
+        "live_plans": list(live_subscriptions(organization)),
     }

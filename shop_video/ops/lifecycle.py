@@ -164,10 +164,9 @@ class OrganizationStillBilled(BadInputError):
 
 
 def ensure_not_billed(organization: Organization) -> None:
-    from billing.models import Subscription
+    from billing.selectors import live_subscriptions
 
-    live = Subscription.objects.filter(organization=organization, status__in=Subscription.LIVE_STATUSES)
-    plans = list(live.values_list("subscription_id", flat=True))
+    plans = list(live_subscriptions(organization).values_list("subscription_id", flat=True))
     if plans:
         raise OrganizationStillBilled(
             _("%(shop)s still has a live subscription (%(plans)s): cancel it first; nothing was deleted.")
