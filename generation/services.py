@@ -46,10 +46,13 @@ from generation.constants import (
     ASPECT_RATIOS,
     DEFAULT_FPS,
     ENGINES,
+    LOOK_NEEDS_DIT,
+    LOOK_NEEDS_DIT_MESSAGE,
     MAX_SECONDS,
     MIN_SECONDS,
     RESOLUTIONS,
     frame_size,
+    look_needs_dit,
 )
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
 from generation.pipeline import cutout, ingest, sanitize
@@ -463,6 +466,8 @@ def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: i
         err("resolution", _("Unknown resolution %(value)s.") % {"value": matrix.resolution})
     if matrix.engine not in ENGINES:
         err("engine", _("Unknown engine %(value)s.") % {"value": matrix.engine})
+    elif look_needs_dit(engine=matrix.engine, looks=look_slugs):
+        err("looks", str(LOOK_NEEDS_DIT_MESSAGE), LOOK_NEEDS_DIT)
     if matrix.seed is not None and (
         isinstance(matrix.seed, bool) or not isinstance(matrix.seed, int) or not 0 <= matrix.seed < 2**31
     ):

@@ -78,10 +78,12 @@ class VideoOptions:
     captions: bool = False
     caption_price: bool = False
     caption_cta: bool = False
+    looks: tuple[str, ...] = ()  # model looks for every row; only the DiT engine draws a person (look_needs_dit)
 
     def as_options(self) -> dict:
         return {
             "platform": self.platform,
+            "looks": list(self.looks),
             "captions": {"enabled": self.captions, "price": self.caption_price, "cta": self.caption_cta},
         }
 
@@ -535,6 +537,7 @@ def _matrix(options: dict, key: tuple) -> gen_services.VariantMatrix:
     return gen_services.VariantMatrix(
         markets=list(markets),
         scenes=list(scenes),
+        looks=list(options.get("looks") or []),
         aspect_ratios=list(aspects),
         seconds=list(seconds),
         resolution=options.get("resolution", "480p"),

@@ -128,7 +128,8 @@ class JobRequestSerializer(StrictSerializer):
         child=Text(max_length=60),
         required=False,
         max_length=MAX_LIST,
-        help_text="Model look slugs; empty: product-only videos (no human model).",
+        help_text="Model look slugs; empty: product-only videos (no human model). Only with `engine: dit`: the "
+        "compositor draws no person, so looks with it are refused (400 `look_needs_dit`).",
     )
     aspect_ratios = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ASPECT_RATIOS)),

@@ -681,7 +681,18 @@ def _matrix_error(exc: BadInputError):
     raise exc
 
 
+_LOOK_NEEDS_DIT = (
+    "Model looks need the DiT video model: the compositor draws no person, only the product. Choose the DiT engine "
+    "or no model look."
+)
 _JOB_ERRORS = {
+    400: _error(
+        "Bad input: `validation_error`, `invalid_matrix`, `platform_rule`, `caption_options`, or `look_needs_dit` "
+        "(model looks asked of the compositor, which draws no person; nothing is reserved).",
+        "look_needs_dit",
+        _LOOK_NEEDS_DIT,
+        {"model_looks": [_LOOK_NEEDS_DIT]},
+    ),
     402: _error(
         "Not enough credits",
         "insufficient_credits",
@@ -794,7 +805,7 @@ class JobViewSet(OrgViewSet):
         description="The same body as `POST /api/v1/jobs`; answers how many videos it would make and what they "
         "would cost in credits.",
         request=s.JobRequestSerializer,
-        responses={200: s.EstimateSerializer},
+        responses={200: s.EstimateSerializer, 400: _JOB_ERRORS[400]},
         examples=[
             _ex("A job request", JOB_REQUEST_EXAMPLE, request=True, response=False),
             _ex("The price", {"credits": 60, "videos": 8, "seconds": 60.0}),

@@ -261,6 +261,22 @@
     });
   }
 
+  /* --- Model looks: only an engine that draws a person takes them (data-needs-engine) --------------------- */
+  function initLookEngines(root) {
+    root.querySelectorAll("input[data-needs-engine]").forEach(function (box) {
+      const form = box.closest("form");
+      const engines = box.dataset.needsEngine.split(" ");
+      function update() {
+        const chosen = form.querySelector("input[name=engine]:checked");
+        const ok = chosen && engines.indexOf(chosen.value) >= 0;
+        box.disabled = !ok;
+        if (!ok) box.checked = false;
+      }
+      form.querySelectorAll("input[name=engine]").forEach(function (radio) { radio.addEventListener("change", update); });
+      update();
+    });
+  }
+
   /* --- Gallery: only one video plays at a time ---------------------------------------------------------- */
   function initPlayers(root) {
     root.addEventListener("play", function (event) {
@@ -299,6 +315,7 @@
     initCutouts(root);
     initMaskEditors(root);
     initPresets(root);
+    initLookEngines(root);
     initPlayers(root);
   }
 
