@@ -58,6 +58,7 @@ class PipelineResult:
     credentials: dict | None = None  # the C2PA content credentials: signed, signer, verified (credentials.py)
     gpu: dict | None = None  # the render's peak GPU memory and device (DiT on CUDA); None on CPU and the compositor
     fidelity: dict | None = None  # the layout's product fill and the PSNR 4:2:0 allows it (FidelityForecast)
+    cutout: dict | None = None  # the cutout's method, confidence and needs_review
 
     @property
     def duration_seconds(self) -> float:
@@ -92,6 +93,7 @@ class PipelineResult:
             "credentials": self.credentials,
             "gpu": self.gpu,
             "fidelity": self.fidelity,
+            "cutout": self.cutout,
         }
 
 
@@ -248,10 +250,17 @@ def run_pipeline(
     out_path: str | Path,
     spec: VariantSpec,
     supplied_mask: np.ndarray | None = None,
+    guide: cutout.CutoutGuide | None = None,
+    mask_needs_review: bool = False,
     on_progress: ProgressHook | None = None,
     qa_retries: int = 1,
 ) -> PipelineResult:
-    """Make one video. Raises PipelineError (with a stable `code`) for bad input; writes nothing then."""
+    """Make one video. Raises PipelineError (with a stable `code`) for bad input; writes nothing then.
+
+    `guide` (a box and strokes) makes the cutout guided. A cutout that needs review (its confidence is below its
+    method's threshold, or `mask_needs_review`: the supplied mask is an automatic cutout nobody checked yet) never
+    passes QA: the video is made, and held for a person to look at.
+    """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     progress = on_progress or (lambda stage, fraction: None)
@@ -262,7 +271,8 @@ def run_pipeline(
     with timer.stage("ingest"):
         photo_in = ingest.ingest_photo(photo)
     with timer.stage("cutout"):
-        cut = cutout.compute_cutout(photo_in, supplied_mask)
+        cut = cutout.compute_cutout(photo_in, supplied_mask, guide=guide)
+    needs_review = cut.needs_review or mask_needs_review
     progress("cutout", _PROGRESS["prepare"])
 
     engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
@@ -369,7 +379,8 @@ def run_pipeline(
             except BaseException:
                 outputs.discard()
                 raise
-            passed = report_qa.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+            qa_ok = report_qa.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+            passed = qa_ok and not needs_review
             result = PipelineResult(
                 video_path=out_path,
                 poster_path=outputs.final[".poster.jpg"],
@@ -393,6 +404,7 @@ def run_pipeline(
                 captions=caption_plan.summary() if caption_plan else None,
                 ai_label=label_plan.summary() if label_plan else None,
                 fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
+                cutout={"method": cut.method, "confidence": cut.confidence, "needs_review": needs_review},
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
                 if best is not None:
@@ -400,7 +412,7 @@ def run_pipeline(
                 best = (result, outputs)
             else:
                 outputs.discard()
-            if passed:
+            if qa_ok:  # another render cannot make an unsure cutout sure
                 break
         assert best is not None
         result, outputs = best

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.constants import ASPECT_RATIOS, LOOK_NEEDS_DIT, LOOK_NEEDS_DIT_MESSAGE, RESOLUTIONS, look_needs_dit
-from generation.pipeline.cutout import load_mask
+from generation.pipeline.cutout import CutoutGuide, load_mask
 from generation.pipeline.errors import PipelineError
 from generation.pipeline.layout import MOTIONS
 from generation.pipeline.platforms import PLATFORMS
@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("photo", type=Path)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--mask", type=Path, help="product mask (white = product); wins over the cutout")
+        parser.add_argument(
+            "--box",
+            metavar="X0,Y0,X1,Y1",
+            help="a rough box around the product (photo pixels after EXIF rotation): a guided cutout",
+        )
         parser.add_argument("--engine", choices=["compositor", "dit"], default="compositor")
         parser.add_argument("--model-path", help="local diffusers folder for --engine dit")
         parser.add_argument("--market", default="us", choices=sorted(MARKETS_BY_SLUG))
@@ -53,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError(f"bad_mask: no such file: {opts['mask']}")
         if look_needs_dit(engine=opts["engine"], looks=[opts["look"]] if opts["look"] else []):
             raise CommandError(f"{LOOK_NEEDS_DIT}: {LOOK_NEEDS_DIT_MESSAGE}")
+        guide = _parse_box(opts["box"]) if opts["box"] else None
         try:
             mask = load_mask(opts["mask"]) if opts["mask"] else None
             spec = VariantSpec(
@@ -77,7 +83,7 @@ class Command(BaseCommand):
                 cta=opts["cta"],
                 platform=opts["platform"],
             )
-            result = run_pipeline(photo=photo, out_path=out, spec=spec, supplied_mask=mask)
+            result = run_pipeline(photo=photo, out_path=out, spec=spec, supplied_mask=mask, guide=guide)
         except PipelineError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         q = result.qa
@@ -86,5 +92,18 @@ class Command(BaseCommand):
             f"product PSNR min {q.psnr_min:.1f} dB, SSIM min {q.ssim_min:.3f}, flicker {q.flicker:.2f}"
             + ("" if result.qa_passed else " — QA below threshold: marked for review")
         )
+        cut = result.cutout or {}
+        self.stdout.write(
+            f"cutout: {cut.get('method')}, confidence {cut.get('confidence', 0):.2f}"
+            + (" — needs review: check the cutout (--box or --mask)" if cut.get("needs_review") else "")
+        )
         timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
         self.stdout.write(f"timings: {timings}")
+
+
+def _parse_box(text: str) -> CutoutGuide:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise CommandError(f"cutout_box_invalid: --box must be X0,Y0,X1,Y1 in photo pixels, not {text!r}") from exc
+    return CutoutGuide(box=(round(x0), round(y0), round(x1), round(y1)))
