@@ -165,14 +165,31 @@ class _PreparedPhoto:
     width: int
     height: int
     checksum: str
-    mask_png: bytes
+    mask_png: bytes | None  # None: the automatic cutout was refused; the merchant draws one (needs a cutout)
     mask_source: str
+    cutout_confidence: float | None
+    cutout_needs_review: bool
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(mask, "L").save(buf, "PNG", optimize=True)
     return buf.getvalue()
+
+
+def _automatic_cutout(photo_in: ingest.IngestedPhoto, supplied: np.ndarray | None) -> cutout.Cutout | None:
+    """The photo's cutout, or None when the automatic one was refused (a busy background, nothing found): the
+    photo is then kept as needing a cutout rather than refusing the upload. A supplied mask that cannot be used
+    and a configured model that cannot be loaded are still errors (the merchant's file, the operator's setup)."""
+    try:
+        return cutout.compute_cutout(photo_in, supplied)
+    except cutout.CutoutModelUnavailable:
+        raise
+    except cutout.CutoutError as exc:
+        if supplied is not None:
+            raise
+        logger.info("automatic cutout refused (%s): the photo waits for the merchant's box", exc.code)
+        return None
 
 
 def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
@@ -182,7 +199,7 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         data = _read_upload(upload)
         photo_in = ingest.ingest_photo(data)
         supplied = cutout.load_mask(_read_upload(mask_upload)) if mask_upload is not None else None
-        cut = cutout.compute_cutout(photo_in, supplied)
+        cut = _automatic_cutout(photo_in, supplied)
     except PipelineError as exc:
         raise PhotoRejected(exc.message, exc.code, name) from exc
     except MemoryError as exc:
@@ -195,8 +212,10 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         width=photo_in.width,
         height=photo_in.height,
         checksum=photo_in.checksum,
-        mask_png=_mask_png(cut.mask),
-        mask_source=cut.source,
+        mask_png=_mask_png(cut.mask) if cut is not None else None,
+        mask_source=cut.method if cut is not None else "",
+        cutout_confidence=cut.confidence if cut is not None else None,
+        cutout_needs_review=cut.needs_review if cut is not None else True,
     )
 
 
@@ -210,11 +229,14 @@ def _store_photo(product: Product, prepared: _PreparedPhoto, stored: list[str]) 
         height=prepared.height,
         checksum=prepared.checksum,
         mask_source=prepared.mask_source,
+        cutout_confidence=prepared.cutout_confidence,
+        cutout_needs_review=prepared.cutout_needs_review,
     )
     photo.file.save(f"photo.{prepared.ext}", ContentFile(prepared.data), save=False)
     stored.append(photo.file.name)
-    photo.mask.save("mask.png", ContentFile(prepared.mask_png), save=False)
-    stored.append(photo.mask.name)
+    if prepared.mask_png is not None:
+        photo.mask.save("mask.png", ContentFile(prepared.mask_png), save=False)
+        stored.append(photo.mask.name)
     photo.save()
     return photo
 
@@ -327,8 +349,11 @@ def set_photo_mask(*, photo: Photo, upload) -> Photo:
         photo.mask.save("mask.png", ContentFile(_mask_png(cut.mask)), save=False)
         stored.append(photo.mask.name)
         photo.mask_source = Photo.MaskSource.SUPPLIED
+        # The merchant drew or chose this mask: it is what they want, nothing is left to check.
+        photo.cutout_confidence = 1.0
+        photo.cutout_needs_review = False
         with transaction.atomic():
-            photo.save(update_fields=["mask", "mask_source"])
+            photo.save(update_fields=["mask", "mask_source", "cutout_confidence", "cutout_needs_review"])
     except BaseException:
         _delete_files(stored)
         photo.mask.name = old_mask
@@ -601,7 +626,22 @@ def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[P
         raise MatrixInvalid(
             {"photos": [_("One or more photos were not found.")]}, _("One or more photos were not found.")
         )
-    return [own[pk] for pk in ids]
+    chosen = [own[pk] for pk in ids]
+    waiting = [photo for photo in chosen if photo.needs_cutout]
+    if waiting:
+        names = ", ".join(str(photo) for photo in waiting)
+        raise MatrixInvalid({"photos": [f"{names}: {needs_cutout_text()}"]}, code=PHOTO_NEEDS_CUTOUT)
+    return chosen
+
+
+PHOTO_NEEDS_CUTOUT = "photo_needs_cutout"
+
+
+def needs_cutout_text() -> str:
+    return _(
+        "The product could not be cut out of this photo automatically (a busy background). Draw a box around "
+        "the product on the photo's page, then make videos."
+    )
 
 
 def _hold_products(organization: Organization, photos: Sequence[Photo]) -> None:
@@ -990,7 +1030,10 @@ def commit_result(job: Job, attempt: int, result) -> bool:
     export = getattr(result, "export_check", None) or {}
     # A video made for a platform whose rules it breaks is kept for review, not delivered, not charged (like QA).
     export_failed = bool(export.get("enforced")) and not export.get("passed", True)
-    passed = bool(result.qa_passed) and not export_failed
+    # A mask its method was not sure of, and the merchant has not checked: held for review like a QA failure.
+    photo_cutout = getattr(result, "photo_cutout", None) or {}
+    cutout_doubtful = bool(photo_cutout.get("needs_review"))
+    passed = bool(result.qa_passed) and not export_failed and not cutout_doubtful
     video = Video(
         organization_id=job.organization_id,
         job=job,
@@ -1006,11 +1049,12 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         ssim_min=_num(result.qa, "ssim_min"),
         edge_iou=_num(result.qa, "edge_iou"),
         flicker=_num(result.qa, "flicker"),
-        qa_passed=bool(result.qa_passed),
+        qa_passed=bool(result.qa_passed) and not cutout_doubtful,
         review=Video.Review.READY if passed else Video.Review.NEEDS_REVIEW,
         metadata={
             **{k: v for k, v in result.contract().items() if k != "placements"},
             **({"export_check": export} if export else {}),
+            **({"cutout": photo_cutout} if photo_cutout else {}),
         },
     )
     uploaded: list[str] = []
@@ -1028,6 +1072,17 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         with transaction.atomic():
             if passed:
                 update = {"state": Job.State.SUCCEEDED, "error_code": "", "error_message": ""}
+            elif cutout_doubtful:
+                update = {
+                    "state": Job.State.FAILED,
+                    "error_code": "cutout_needs_review",
+                    "error_message": _(
+                        "The product's cutout in this photo is doubtful (confidence %(confidence).2f): the video is "
+                        "kept for review and was not delivered. Check the cutout with the box tool on the photo, "
+                        "or approve the video if the product looks right."
+                    )
+                    % {"confidence": photo_cutout.get("confidence") or 0.0},
+                }
             elif result.qa_passed:
                 broken = export.get("violations") or []
                 update = {
@@ -1077,6 +1132,16 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         if other.name != f"attempt-{attempt}":
             shutil.rmtree(other, ignore_errors=True)
     return True
+
+
+def _photo_cutout(photo: Photo) -> dict:
+    """The contract's `cutout` for a job's video, read when it is rendered: the stored mask's own method and
+    confidence (the pipeline sees the stored mask as a supplied one)."""
+    return {
+        "method": photo.cutout_method,
+        "confidence": photo.cutout_confidence,
+        "needs_review": photo.cutout_doubtful,
+    }
 
 
 def _num(report, name: str) -> float | None:
@@ -1263,13 +1328,16 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
         platform=job.platform or None,
     )
     reporter("prepare", 0.0)
+    photo = job.photo
     result = run_pipeline(
         photo=photo_bytes,
         out_path=work_dir / "video.mp4",
         spec=spec,
-        supplied_mask=_load_mask(job.photo),
+        supplied_mask=_load_mask(photo),
         on_progress=reporter,
     )
+    # The stored mask reaches the pipeline as a supplied one; whether its method was sure is the photo's to say.
+    result.photo_cutout = _photo_cutout(photo)
     # On the final file (after every step that changes bytes): enforced only for a platform the merchant chose.
     result.export_check = export_report(result.video_path, spec.platform_slug, enforced=bool(job.platform))
     return result

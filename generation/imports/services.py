@@ -492,6 +492,16 @@ def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
             except gen_services.PhotoRejected as exc:
                 issues.append(issue_dict(img["row"], img["column"], exc.code, message=exc.message))
                 continue
+            if prepared.mask_png is None:  # no automatic cutout: the merchant draws a box on the photo page
+                issues.append(
+                    issue_dict(
+                        img["row"],
+                        img["column"],
+                        gen_services.PHOTO_NEEDS_CUTOUT,
+                        message=gen_services.needs_cutout_text(),
+                    )
+                )
+                continue
             photo_name = default_storage.save(f"{prefix}/{n}-photo.{prepared.ext}", ContentFile(prepared.data))
             stored.append(photo_name)
             mask_name = default_storage.save(f"{prefix}/{n}-mask.png", ContentFile(prepared.mask_png))
@@ -504,6 +514,8 @@ def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
                     "width": prepared.width,
                     "height": prepared.height,
                     "mask_source": prepared.mask_source,
+                    "cutout_confidence": prepared.cutout_confidence,
+                    "cutout_needs_review": prepared.cutout_needs_review,
                     "original_name": prepared.filename,
                 }
             )
@@ -827,6 +839,8 @@ def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[
                     height=staged["height"],
                     checksum=staged["checksum"],
                     mask_source=staged["mask_source"],
+                    cutout_confidence=staged.get("cutout_confidence"),
+                    cutout_needs_review=bool(staged.get("cutout_needs_review")),
                 )
                 photo.file.name = staged["file"]  # the staged file becomes the photo's file; no copy
                 photo.mask.name = staged["mask"]
