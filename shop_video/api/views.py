@@ -33,6 +33,7 @@ from .pagination import ApiCursorPagination, SlugCursorPagination
 from .parsers import JSONParser, MultiPartParser
 from .schema import IDEMPOTENCY_KEY
 from .services import delete_product, update_product
+from .views_cutout import PhotoCutoutMixin
 
 ID_REGEX = r"[0-9]{1,18}"
 SLUG_REGEX = r"[-a-zA-Z0-9_]{1,60}"
@@ -516,7 +517,7 @@ def _photo_rejected(exc: services.PhotoRejected, field: str):
         examples=[_ex("A photo", PHOTO_EXAMPLE)],
     ),
 )
-class PhotoViewSet(OrgViewSet):
+class PhotoViewSet(PhotoCutoutMixin, OrgViewSet):
     serializer_class = s.PhotoSerializer
     parser_classes = [MultiPartParser]
 
