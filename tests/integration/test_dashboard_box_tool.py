@@ -60,9 +60,9 @@ def test_the_preview_is_an_overlay_of_the_cut_on_a_small_copy(client_a, busy):
     elapsed = time.monotonic() - started
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     overlay = np.array(Image.open(io.BytesIO(response.content)))
-    assert overlay.shape == (640, 512, 4)  # the longer side at most 640 px, the photo's aspect ratio
+    assert overlay.shape == (480, 384, 4)  # the longer side at most 480 px, the photo's aspect ratio
     kept = overlay[..., 3] == 0
-    small_truth = np.array(Image.fromarray(truth).resize((512, 640), Image.Resampling.NEAREST))
+    small_truth = np.array(Image.fromarray(truth).resize((384, 480), Image.Resampling.NEAREST))
     assert synthetic.iou(kept, small_truth) >= 0.85
     assert elapsed < 5  # a loose bound on a shared machine; the timing target lives in bench/
     photo.refresh_from_db()
