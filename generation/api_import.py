@@ -94,7 +94,9 @@ def _refused(exc: services.ImportNotConfirmable) -> ApiError:
     if exc.code in ("import_not_ready", "import_confirmed", "price_changed"):
         return Conflict(exc.message, exc.code)
     extra = {"issues": exc.issues} if exc.issues else None
-    return ApiError(exc.message, exc.code, fields=exc.fields, extra=extra)
+    # The services call the looks option `looks`; this API calls it `model_looks`, as POST /api/v1/jobs does.
+    fields = {("model_looks" if name == "looks" else name): messages for name, messages in exc.fields.items()}
+    return ApiError(exc.message, exc.code, fields=fields, extra=extra)
 
 
 class ImportSerializer(serializers.ModelSerializer):

@@ -48,7 +48,8 @@ def test_the_estimate_refuses_looks_with_the_compositor(allow_server):
     api, _org, pk = _ready_import(allow_server, "compositor")
     response = _post(api, f"/api/v1/imports/{pk}/estimate", {"model_looks": ["active"]})
     assert response.status_code == 400, response.content
-    assert response.json()["error"]["code"] == "look_needs_dit"
+    error = response.json()["error"]
+    assert error["code"] == "look_needs_dit" and "model_looks" in error["fields"]
 
 
 def test_the_confirm_refuses_looks_with_the_compositor_and_reserves_nothing(allow_server):
