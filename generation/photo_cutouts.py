@@ -1,5 +1,7 @@
-"""The merchant's cutout of a stored photo: a rough box around the product plus optional keep / remove strokes
-(generation.pipeline.cutout's guided method), previewed on a small copy and saved as the photo's mask.
+"""A photo's cutout as the product sees it: the automatic one at upload (a refusal keeps the photo as needing a
+cutout), what a job's video reports of it, and the merchant's own cut from a rough box around the product plus
+optional keep / remove strokes (generation.pipeline.cutout's guided method), previewed on a small copy and saved
+as the photo's mask.
 
 Coordinates are photo pixels after EXIF rotation (the photo's stored width × height). Saving the box is the
 merchant's check of the cutout: it clears `cutout_needs_review`, unless the guided cut is itself unsure of the
@@ -10,6 +12,7 @@ review, so a box that missed the product is never delivered as good.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 
 import cv2
@@ -22,6 +25,10 @@ from PIL import Image
 from generation.models import Photo
 from generation.pipeline import cutout, ingest
 
+logger = logging.getLogger(__name__)
+
+PHOTO_NEEDS_CUTOUT = "photo_needs_cutout"
+
 # The live preview cuts a copy whose longer side is at most this: GrabCut's time grows with the pixels it sees
 # (bench/cutout_preview.py: about 1 s per preview at 480 px on the shared CPU machine, 1.7 s at 640 px).
 PREVIEW_SIDE = 480
@@ -29,6 +36,38 @@ PREVIEW_SIDE = 480
 PREVIEW_TINT = (36, 81, 214, 150)
 
 Stroke = Sequence[Sequence[float]]
+
+
+def automatic_cutout(photo_in: ingest.IngestedPhoto, supplied: np.ndarray | None) -> cutout.Cutout | None:
+    """The photo's cutout, or None when the automatic one was refused (a busy background, nothing found): the
+    photo is then kept as needing a cutout rather than refusing the upload. A supplied mask that cannot be used
+    and a configured model that cannot be loaded are still errors (the merchant's file, the operator's setup)."""
+    try:
+        return cutout.compute_cutout(photo_in, supplied)
+    except cutout.CutoutModelUnavailable:
+        raise
+    except cutout.CutoutError as exc:
+        if supplied is not None:
+            raise
+        logger.info("automatic cutout refused (%s): the photo waits for the merchant's box", exc.code)
+        return None
+
+
+def needs_cutout_text() -> str:
+    return _(
+        "The product could not be cut out of this photo automatically (a busy background). Draw a box around "
+        "the product on the photo's page, then make videos."
+    )
+
+
+def render_report(photo: Photo) -> dict:
+    """The contract's `cutout` for a job's video, read when it is rendered: the stored mask's own method and
+    confidence (the pipeline sees the stored mask as a supplied one); needs_review holds the video for review."""
+    return {
+        "method": photo.cutout_method,
+        "confidence": photo.cutout_confidence,
+        "needs_review": photo.cutout_doubtful,
+    }
 
 
 def _guide(box, keep: Sequence[Stroke], remove: Sequence[Stroke], scale: float = 1.0) -> cutout.CutoutGuide:

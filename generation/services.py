@@ -42,6 +42,7 @@ from PIL import Image
 
 from billing import pricing
 from billing import services as billing_services
+from generation import photo_cutouts
 from generation.constants import (
     ASPECT_RATIOS,
     DEFAULT_FPS,
@@ -177,21 +178,6 @@ def _mask_png(mask: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _automatic_cutout(photo_in: ingest.IngestedPhoto, supplied: np.ndarray | None) -> cutout.Cutout | None:
-    """The photo's cutout, or None when the automatic one was refused (a busy background, nothing found): the
-    photo is then kept as needing a cutout rather than refusing the upload. A supplied mask that cannot be used
-    and a configured model that cannot be loaded are still errors (the merchant's file, the operator's setup)."""
-    try:
-        return cutout.compute_cutout(photo_in, supplied)
-    except cutout.CutoutModelUnavailable:
-        raise
-    except cutout.CutoutError as exc:
-        if supplied is not None:
-            raise
-        logger.info("automatic cutout refused (%s): the photo waits for the merchant's box", exc.code)
-        return None
-
-
 def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
     """Decode, check and cut out one upload in memory; raises PhotoRejected. Nothing is stored here."""
     name = _clean_filename(filename)
@@ -199,7 +185,7 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         data = _read_upload(upload)
         photo_in = ingest.ingest_photo(data)
         supplied = cutout.load_mask(_read_upload(mask_upload)) if mask_upload is not None else None
-        cut = _automatic_cutout(photo_in, supplied)
+        cut = photo_cutouts.automatic_cutout(photo_in, supplied)
     except PipelineError as exc:
         raise PhotoRejected(exc.message, exc.code, name) from exc
     except MemoryError as exc:
@@ -630,18 +616,10 @@ def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[P
     waiting = [photo for photo in chosen if photo.needs_cutout]
     if waiting:
         names = ", ".join(str(photo) for photo in waiting)
-        raise MatrixInvalid({"photos": [f"{names}: {needs_cutout_text()}"]}, code=PHOTO_NEEDS_CUTOUT)
+        raise MatrixInvalid(
+            {"photos": [f"{names}: {photo_cutouts.needs_cutout_text()}"]}, code=photo_cutouts.PHOTO_NEEDS_CUTOUT
+        )
     return chosen
-
-
-PHOTO_NEEDS_CUTOUT = "photo_needs_cutout"
-
-
-def needs_cutout_text() -> str:
-    return _(
-        "The product could not be cut out of this photo automatically (a busy background). Draw a box around "
-        "the product on the photo's page, then make videos."
-    )
 
 
 def _hold_products(organization: Organization, photos: Sequence[Photo]) -> None:
@@ -1134,16 +1112,6 @@ def commit_result(job: Job, attempt: int, result) -> bool:
     return True
 
 
-def _photo_cutout(photo: Photo) -> dict:
-    """The contract's `cutout` for a job's video, read when it is rendered: the stored mask's own method and
-    confidence (the pipeline sees the stored mask as a supplied one)."""
-    return {
-        "method": photo.cutout_method,
-        "confidence": photo.cutout_confidence,
-        "needs_review": photo.cutout_doubtful,
-    }
-
-
 def _num(report, name: str) -> float | None:
     value = getattr(report, name, None)
     if value is None and hasattr(report, "summary"):
@@ -1337,7 +1305,7 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
         on_progress=reporter,
     )
     # The stored mask reaches the pipeline as a supplied one; whether its method was sure is the photo's to say.
-    result.photo_cutout = _photo_cutout(photo)
+    result.photo_cutout = photo_cutouts.render_report(photo)
     # On the final file (after every step that changes bytes): enforced only for a platform the merchant chose.
     result.export_check = export_report(result.video_path, spec.platform_slug, enforced=bool(job.platform))
     return result

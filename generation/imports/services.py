@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing import pricing
+from generation import photo_cutouts
 from generation import services as gen_services
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.market_services import set_localized_title
@@ -497,8 +498,8 @@ def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
                     issue_dict(
                         img["row"],
                         img["column"],
-                        gen_services.PHOTO_NEEDS_CUTOUT,
-                        message=gen_services.needs_cutout_text(),
+                        photo_cutouts.PHOTO_NEEDS_CUTOUT,
+                        message=photo_cutouts.needs_cutout_text(),
                     )
                 )
                 continue
