@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,8 +18,19 @@ VAR_DIR = Path(env("SHOPVIDEO_VAR_DIR", default=str(BASE_DIR / "var"))).resolve(
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The fallback key is for the embedded demo and tests only; production settings must provide DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789")
+# The key signs sessions, password-reset, invitation and email-verification links and download links. None lives in
+# the repository: every process needs DJANGO_SECRET_KEY. `make demo` (scripts/demo.py) makes a random one once under
+# the var directory and passes it to what it starts; the test settings make one per run.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Keys that were once written in this repository: public, so never accepted.
+PUBLISHED_SECRET_KEYS = frozenset({"insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789"})
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set: a random value of 50+ characters, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. (`make demo` makes and keeps its own.)"
+    )
+if SECRET_KEY in PUBLISHED_SECRET_KEYS:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is a key published in the ShopVideo repository; make a new one.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -248,8 +260,6 @@ SHOPVIDEO_WEBHOOK_READ_TIMEOUT = env.float("SHOPVIDEO_WEBHOOK_READ_TIMEOUT", def
 # under shop_video.settings_test; any other settings module refuses to start with it (docs/webhooks.md).
 SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST = env.list("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST", default=[])
 if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and os.environ.get("DJANGO_SETTINGS_MODULE") != "shop_video.settings_test":
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST is for the test settings only; unset it.")
 CELERY_BEAT_SCHEDULE["billing-process-pending-events"] = {  # Stripe events whose fulfilment failed are retried
     "task": "billing.tasks.process_pending_events",

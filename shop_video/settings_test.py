@@ -1,5 +1,12 @@
 """Small overrides for the test suite; everything else is the real settings module."""
 
+import os
+import secrets
+
+# A secret key made for this test run, never written anywhere: the processes the tests start (workers, servers)
+# inherit it through the environment, and a server started with these settings alone gets a key nobody knows.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-run-" + secrets.token_urlsafe(48))
+
 from .settings import *  # noqa: F403
 from .settings import DATABASES, STATIC_ROOT, VAR_DIR, env
 

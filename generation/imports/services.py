@@ -25,7 +25,16 @@ from billing import pricing
 from generation import services as gen_services
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.market_services import set_localized_title
-from generation.models import Batch, CatalogImport, CatalogImportRow, MarketPreset, Photo, Product, Scene
+from generation.models import (
+    Batch,
+    CatalogImport,
+    CatalogImportRow,
+    MarketPreset,
+    Photo,
+    Product,
+    Scene,
+    unguessable_part,
+)
 from generation.pipeline.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
 
@@ -478,7 +487,7 @@ def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
     issues: list[dict] = []
     staged: list[dict] = []
     stored: list[str] = []
-    prefix = f"orgs/{imp.organization_id}/imports/{imp.checksum[:16]}/rows/{row.position}"
+    prefix = f"orgs/{imp.organization_id}/imports/{imp.checksum[:16]}/rows/{row.position}-{unguessable_part()}"
     try:
         for n, img in enumerate(row.data.get("images", [])):
             try:
