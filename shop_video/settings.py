@@ -5,6 +5,7 @@ unix socket under var/, media on local disk, the CPU compositor engine.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "shop_video.dashboard",
     "generation",
     "billing",
+    "axes",  # login throttling (AXES_* below)
 ]
 
 MIDDLEWARE = [
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "shop_video.merchants.middleware.CurrentOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "shop_video.urls"
@@ -106,6 +109,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): failed logins counted in the cache per account and, separately, per client
+# address; past the limit that account or address cannot log in for the cool-off time, even with the right
+# password (shop_video.merchants.login_throttle). Its backend goes first and only refuses; ModelBackend logs in.
+AUTHENTICATION_BACKENDS = [
+    "shop_video.merchants.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = env.int("SHOPVIDEO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("SHOPVIDEO_LOGIN_COOLOFF_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "shop_video.merchants.login_throttle.client_address"
+AXES_USERNAME_CALLABLE = "shop_video.merchants.login_throttle.account_name"
+AXES_LOCKOUT_CALLABLE = "shop_video.merchants.login_throttle.locked_out"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -368,3 +388,6 @@ if env("REDIS_URL", default=""):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop-video"}}
+    # Login failures are then counted per process: enough for one test process, not for several web workers
+    # (the demo sets REDIS_URL to its embedded Redis, production requires REDIS_URL).
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]

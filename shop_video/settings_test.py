@@ -8,7 +8,7 @@ import secrets
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-run-" + secrets.token_urlsafe(48))
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, STATIC_ROOT, VAR_DIR, env
+from .settings import CACHES, DATABASES, STATIC_ROOT, VAR_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 MEDIA_ROOT = VAR_DIR / "test-media"
@@ -26,3 +26,9 @@ else:
 
 # WhiteNoise warns on every request when STATIC_ROOT is missing; the tests serve static files from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Login failures and sign-ups are counted per client address, and every test client is 127.0.0.1: the counts live
+# in their own in-process cache that tests/conftest.py empties before each test (live servers run in-process).
+CACHES = {**CACHES, "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
+AXES_CACHE = "throttle"
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]
