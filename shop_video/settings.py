@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shop_video.merchants.middleware.CurrentOrganizationMiddleware",
+    "shop_video.merchants.middleware.EmailVerificationMiddleware",  # unconfirmed sign-ups see only "check email"
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
@@ -117,7 +118,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-AXES_CACHE = "default"
+AXES_CACHE = "default"  # the same alias as SHOPVIDEO_THROTTLE_CACHE
 AXES_FAILURE_LIMIT = env.int("SHOPVIDEO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("SHOPVIDEO_LOGIN_COOLOFF_MINUTES", default=15.0))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -319,6 +320,11 @@ SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
 SHOPVIDEO_SITE_URL = env("SHOPVIDEO_SITE_URL", default="http://localhost:8000")
 # Team invitations can be accepted for this many days.
 SHOPVIDEO_INVITATION_DAYS = env.int("SHOPVIDEO_INVITATION_DAYS", default=7)
+# Sign-up: the emailed verification link works this many days; sign-ups per client address per hour.
+SHOPVIDEO_EMAIL_VERIFICATION_DAYS = env.int("SHOPVIDEO_EMAIL_VERIFICATION_DAYS", default=SHOPVIDEO_INVITATION_DAYS)
+SHOPVIDEO_SIGNUPS_PER_ADDRESS = env.int("SHOPVIDEO_SIGNUPS_PER_ADDRESS", default=5)
+# Where sign-ups and login failures are counted (Django cache alias; Redis when REDIS_URL is set).
+SHOPVIDEO_THROTTLE_CACHE = "default"
 
 # --- Operations (issue 8): metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
 from shop_video.ops import conf as _ops_conf  # noqa: E402

@@ -30,5 +30,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Login failures and sign-ups are counted per client address, and every test client is 127.0.0.1: the counts live
 # in their own in-process cache that tests/conftest.py empties before each test (live servers run in-process).
 CACHES = {**CACHES, "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
-AXES_CACHE = "throttle"
+AXES_CACHE = SHOPVIDEO_THROTTLE_CACHE = "throttle"
 SILENCED_SYSTEM_CHECKS = ["axes.W001"]
