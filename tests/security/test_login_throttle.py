@@ -96,3 +96,23 @@ def test_the_lockout_message_is_in_chinese_for_a_chinese_browser(live_server):
     page = browser.login(user.email, PASSWORD)
     assert page.status_code == 429
     assert "登录失败次数过多" in page.text and "15 分钟" in page.text
+
+
+def test_production_counts_login_failures_and_sign_ups_in_redis(tmp_path):
+    """Every web process of a deployment sees the same counts: the cache they are kept in is Redis."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.ops.test_security import _TEST_ONLY_ENV, PROD_ENV, ROOT
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.AXES_HANDLER, s.CACHES[s.AXES_CACHE]['BACKEND'], s.CACHES[s.SHOPVIDEO_THROTTLE_CACHE]['BACKEND'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY_ENV}
+    env.update(PROD_ENV, SHOPVIDEO_VAR_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    redis = "django.core.cache.backends.redis.RedisCache"
+    assert out.stdout.split() == ["axes.handlers.cache.AxesCacheHandler", redis, redis]
