@@ -12,7 +12,9 @@ import zlib
 
 import pytest
 from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
+from django.urls import reverse
 
 from generation import tasks_import
 from generation.imports import processing, services
@@ -211,3 +213,46 @@ def test_a_run_that_stops_on_an_error_fails_the_import_and_can_be_resumed(member
     assert response.status_code == 302
     imp.refresh_from_db()
     assert imp.status == CatalogImport.Status.READY and imp.file_issues == []
+
+
+def test_the_task_giving_up_on_database_errors_fails_the_import(org, monkeypatch):
+    from django.db import OperationalError
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    imp = services.stage_import(organization=org, csv_upload=CSV_ONE, zip_upload=zip_bytes({"a.jpg": product_jpeg(1)}))
+    monkeypatch.setattr(processing, "_process_row", database_gone)
+    result = tasks_import.process_catalog_import.apply(args=(imp.pk,))
+    assert result.failed()  # retried, then given up
+    imp.refresh_from_db()
+    assert imp.status == CatalogImport.Status.FAILED
+    assert [i["code"] for i in imp.file_issues] == ["import_processing_failed"]
+
+
+def _upload(client, archive: bytes):
+    files = {
+        "file": SimpleUploadedFile("cat.csv", CSV_ONE, content_type="text/csv"),
+        "images": SimpleUploadedFile("images.zip", archive, content_type="application/zip"),
+    }
+    return client.post(
+        reverse("dashboard:import_list"), {**files, "markets": ["us"], "seconds": 5, "resolution": "480p"}
+    )
+
+
+def test_uploading_again_after_a_corrupt_zip(client, member, monkeypatch):
+    """The same upload again shows the finished report; the zip made again is a new import that succeeds."""
+    monkeypatch.setattr(services, "enqueue_processing", lambda pk: tasks_import.process_catalog_import.apply((pk,)))
+    client.force_login(member.user)
+    bad = with_bad_crc(zip_bytes({"a.jpg": product_jpeg(1)}), "a.jpg")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = _upload(client, bad)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = _upload(client, bad)
+    assert again["Location"] == first["Location"]
+    page = client.get(again["Location"]).content.decode()
+    assert 'data-import-status="failed"' in page and "image_zip_corrupt" in page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        fixed = _upload(client, zip_bytes({"a.jpg": product_jpeg(1)}))
+    assert fixed["Location"] != first["Location"]
+    assert 'data-import-status="ready"' in client.get(fixed["Location"]).content.decode()
