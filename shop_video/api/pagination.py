@@ -7,7 +7,7 @@ and anything else is a 400 `invalid_cursor`, never a database error.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
@@ -46,7 +46,10 @@ class ApiCursorPagination(CursorPagination):
         PostgreSQL refuses in any string."""
         if "\x00" in position:
             return False
-        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        except FieldDoesNotExist:  # ordered by a lookup across a relation: the database compares the text
+            return True
         try:
             field.clean(position, None)
         except ValidationError:
