@@ -21,6 +21,7 @@ import io
 import os
 import platform
 import re
+import secrets
 import sys
 import tempfile
 import time
@@ -29,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_video.settings")
+# A benchmark serves nothing and keeps nothing signed: a throwaway key, unless one is set.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("SHOPVIDEO_VAR_DIR", str(ROOT / "var" / "bench"))
 
 import django  # noqa: E402

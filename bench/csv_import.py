@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SHOPVIDEO_VAR_DIR", str(ROOT / "var" / "bench-csv"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_video.settings")
+# A benchmark serves nothing and keeps nothing signed: a throwaway key, unless one is set.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 import django  # noqa: E402
 

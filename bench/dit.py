@@ -16,12 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_video.settings")
+# A benchmark serves nothing and keeps nothing signed: a throwaway key, unless one is set.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

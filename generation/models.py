@@ -1,4 +1,6 @@
 import hashlib
+import posixpath
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -128,12 +130,26 @@ class ProductLocalization(models.Model):
         return f"{self.product_id}/{self.language}"
 
 
+def unguessable_part() -> str:
+    """A random segment for storage names of merchant files: knowing ids, checksums and the naming scheme (or even
+    the secret key that signs download links) is not enough to name another organization's file."""
+    return secrets.token_urlsafe(12)
+
+
+def with_random_part(filename: str) -> str:
+    """`video.mp4` → `video-<random>.mp4`. Names already stored keep working: the database holds each name."""
+    stem, ext = posixpath.splitext(filename)
+    return f"{stem}-{unguessable_part()}{ext}"
+
+
 def photo_upload_to(photo: "Photo", filename: str) -> str:
-    return f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}/{filename}"
+    folder = f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}"
+    return f"{folder}/{with_random_part(filename)}"
 
 
 def mask_upload_to(photo: "Photo", filename: str) -> str:
-    return f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}/mask-{filename}"
+    folder = f"orgs/{photo.organization_id}/photos/{photo.checksum[:2]}/{photo.checksum}"
+    return f"{folder}/{with_random_part('mask-' + filename)}"
 
 
 class Photo(models.Model):
@@ -290,7 +306,9 @@ class Job(models.Model):
 
 def video_upload_to(video: "Video", filename: str) -> str:
     # Keyed by job and attempt, so a late worker from an earlier attempt never overwrites the delivered files.
-    return f"orgs/{video.organization_id}/videos/job-{video.job_id}/attempt-{video.attempt}/{filename}"
+    # The random part is in the file name: the attempt folder stays what cleanup and retention look for.
+    folder = f"orgs/{video.organization_id}/videos/job-{video.job_id}/attempt-{video.attempt}"
+    return f"{folder}/{with_random_part(filename)}"
 
 
 class Video(models.Model):
@@ -334,7 +352,8 @@ class Video(models.Model):
 
 
 def import_upload_to(catalog_import: "CatalogImport", filename: str) -> str:
-    return f"orgs/{catalog_import.organization_id}/imports/{catalog_import.checksum[:16]}/{filename}"
+    folder = f"orgs/{catalog_import.organization_id}/imports/{catalog_import.checksum[:16]}"
+    return f"{folder}/{with_random_part(filename)}"
 
 
 class CatalogImport(models.Model):

@@ -3,11 +3,21 @@ checked here, in a worker, never in the web request)."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 
+class _ImportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Retries spent (or an error the service did not turn into a row issue): the import must not stay in
+        `fetching` for ever; it fails with `import_processing_failed`, which "check again" resumes."""
+        from generation.imports import processing
+
+        processing.fail_processing(int(args[0]))
+
+
 @shared_task(
+    base=_ImportTask,
     name="generation.tasks_import.process_catalog_import",
     acks_late=True,
     reject_on_worker_lost=True,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation.constants import ASPECT_RATIOS, RESOLUTIONS
-from generation.imports import selectors, services
+from generation.imports import processing, selectors, services
 from generation.imports.validate import report_csv_lines, report_rows
 from generation.models import CatalogImport, MarketPreset
 from shop_video.dashboard.forms import GenerateForm, platform_presets
@@ -176,6 +176,7 @@ def _detail_page(
         "issues_truncated": len(issues) >= ISSUES_ON_PAGE,
         "confirm_form": form,
         "option_issues": option_issues,
+        "can_resume": processing.can_resume(imp),
         "section": "imports",
         **_estimate_context(_estimate(imp, form), []),
     }
@@ -227,10 +228,10 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @merchant_view(role=Membership.Role.EDITOR)
 @require_POST
 def import_recheck(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send the image check to a worker again (the broker may have lost it); running twice is harmless."""
+    """Send the image check to a worker again (the broker may have lost it, or a run stopped on an error);
+    running twice is harmless."""
     imp = selectors.get_import(request.organization, pk)
-    if imp.status == CatalogImport.Status.FETCHING:
-        services.enqueue_processing(imp.pk)
+    if processing.resume_processing(imp):
         messages.info(request, _("The images are being checked again."))
     return redirect("dashboard:import_detail", pk=imp.pk)
 

@@ -7,7 +7,8 @@ their progress, prints the URL and the login, and runs until Ctrl-C. Shutdown is
 each gets SIGTERM on its process group, then SIGKILL after a timeout. Logs: var/log/.
 
 Environment: PORT (8000), HOST (127.0.0.1), SHOPVIDEO_VAR_DIR (var/), REDIS_URL / DATABASE_URL (external services
-instead of the embedded ones), WORKER_CONCURRENCY (2), DEMO_RESUBMIT=1 (send a new demo batch even if one exists).
+instead of the embedded ones), WORKER_CONCURRENCY (2), DEMO_RESUBMIT=1 (send a new demo batch even if one exists),
+DJANGO_SECRET_KEY (unset: a random key made on the first start and kept in var/secret_key, mode 0600).
 """
 
 from __future__ import annotations
@@ -258,6 +259,27 @@ def _on_signal(signum, _frame):
 
 # --- the demo -----------------------------------------------------------------------------------------------------
 
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def demo_secret_key(var_dir: Path) -> str:
+    """The demo's own DJANGO_SECRET_KEY: made at random on the first start, kept in <var>/secret_key (readable by
+    its owner only) and reused afterwards, so that sessions and links survive a restart."""
+    path = var_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 50:
+            raise RuntimeError(f"{path} does not hold a usable key; delete it and start again") from None
+        return key
+    import secrets
+
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
 
 def _django_setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_video.settings")
@@ -355,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     log_dir, run_dir = var_dir / "log", var_dir / "run"
     log_dir.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
+    # Everything the demo starts (web, worker, the management commands run here) signs with the demo's own key.
+    if not os.environ.get("DJANGO_SECRET_KEY"):
+        try:
+            os.environ["DJANGO_SECRET_KEY"] = demo_secret_key(var_dir)
+        except (OSError, RuntimeError) as exc:
+            print(f"Error: no secret key for the demo: {exc}", file=sys.stderr)
+            return 1
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)

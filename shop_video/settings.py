@@ -5,9 +5,11 @@ unix socket under var/, media on local disk, the CPU compositor engine.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,8 +19,19 @@ VAR_DIR = Path(env("SHOPVIDEO_VAR_DIR", default=str(BASE_DIR / "var"))).resolve(
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The fallback key is for the embedded demo and tests only; production settings must provide DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789")
+# The key signs sessions, password-reset, invitation and email-verification links and download links. None lives in
+# the repository: every process needs DJANGO_SECRET_KEY. `make demo` (scripts/demo.py) makes a random one once under
+# the var directory and passes it to what it starts; the test settings make one per run.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Keys that were once written in this repository: public, so never accepted.
+PUBLISHED_SECRET_KEYS = frozenset({"insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789"})
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set: a random value of 50+ characters, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. (`make demo` makes and keeps its own.)"
+    )
+if SECRET_KEY in PUBLISHED_SECRET_KEYS:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is a key published in the ShopVideo repository; make a new one.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -37,6 +50,7 @@ INSTALLED_APPS = [
     "shop_video.dashboard",
     "generation",
     "billing",
+    "axes",  # login throttling (AXES_* below)
 ]
 
 MIDDLEWARE = [
@@ -48,8 +62,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shop_video.merchants.middleware.CurrentOrganizationMiddleware",
+    "shop_video.merchants.middleware.EmailVerificationMiddleware",  # unconfirmed sign-ups see only "check email"
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "shop_video.urls"
@@ -94,6 +110,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): failed logins counted in the cache per account and, separately, per client
+# address; past the limit that account or address cannot log in for the cool-off time, even with the right
+# password (shop_video.merchants.login_throttle). Its backend goes first and only refuses; ModelBackend logs in.
+AUTHENTICATION_BACKENDS = [
+    "shop_video.merchants.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"  # the same alias as SHOPVIDEO_THROTTLE_CACHE
+AXES_FAILURE_LIMIT = env.int("SHOPVIDEO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("SHOPVIDEO_LOGIN_COOLOFF_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "shop_video.merchants.login_throttle.client_address"
+AXES_USERNAME_CALLABLE = "shop_video.merchants.login_throttle.account_name"
+AXES_LOCKOUT_CALLABLE = "shop_video.merchants.login_throttle.locked_out"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -254,8 +287,6 @@ SHOPVIDEO_WEBHOOK_READ_TIMEOUT = env.float("SHOPVIDEO_WEBHOOK_READ_TIMEOUT", def
 # under shop_video.settings_test; any other settings module refuses to start with it (docs/webhooks.md).
 SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST = env.list("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST", default=[])
 if SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST and os.environ.get("DJANGO_SETTINGS_MODULE") != "shop_video.settings_test":
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("SHOPVIDEO_WEBHOOK_TEST_ALLOWLIST is for the test settings only; unset it.")
 CELERY_BEAT_SCHEDULE["billing-process-pending-events"] = {  # Stripe events whose fulfilment failed are retried
     "task": "billing.tasks.process_pending_events",
@@ -295,6 +326,11 @@ SHOPVIDEO_CREDITS_LOW = env.int("SHOPVIDEO_CREDITS_LOW", default=50)
 SHOPVIDEO_SITE_URL = env("SHOPVIDEO_SITE_URL", default="http://localhost:8000")
 # Team invitations can be accepted for this many days.
 SHOPVIDEO_INVITATION_DAYS = env.int("SHOPVIDEO_INVITATION_DAYS", default=7)
+# Sign-up: the emailed verification link works this many days; sign-ups per client address per hour.
+SHOPVIDEO_EMAIL_VERIFICATION_DAYS = env.int("SHOPVIDEO_EMAIL_VERIFICATION_DAYS", default=SHOPVIDEO_INVITATION_DAYS)
+SHOPVIDEO_SIGNUPS_PER_ADDRESS = env.int("SHOPVIDEO_SIGNUPS_PER_ADDRESS", default=5)
+# Where sign-ups and login failures are counted (Django cache alias; Redis when REDIS_URL is set).
+SHOPVIDEO_THROTTLE_CACHE = "default"
 
 # --- Operations (issue 8): metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
 from shop_video.ops import conf as _ops_conf  # noqa: E402
@@ -364,3 +400,6 @@ if env("REDIS_URL", default=""):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop-video"}}
+    # Login failures are then counted per process: enough for one test process, not for several web workers
+    # (the demo sets REDIS_URL to its embedded Redis, production requires REDIS_URL).
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]

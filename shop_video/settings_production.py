@@ -1,7 +1,7 @@
 """Production settings: the shared settings plus what `manage.py check --deploy` asks for, and refusals.
 
-DJANGO_SETTINGS_MODULE=shop_video.settings_production. Required from the environment: DJANGO_SECRET_KEY (not the
-demo key, 50+ characters), DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL. HTTPS only (redirect,
+DJANGO_SETTINGS_MODULE=shop_video.settings_production. Required from the environment: DJANGO_SECRET_KEY (50+
+random characters), DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL. HTTPS only (redirect,
 HSTS, secure cookies) except the probes (/healthz, /readyz, /metrics: SECURE_REDIRECT_EXEMPT). Logs are JSON
 lines unless LOG_FORMAT says otherwise. Settings meant for tests only are refused at start-up. Content credentials:
 SHOPVIDEO_C2PA_CERT_CHAIN and SHOPVIDEO_C2PA_PRIVATE_KEY (not the development chain) unless SHOPVIDEO_C2PA_ENABLED
@@ -20,8 +20,6 @@ os.environ.setdefault("LOG_FORMAT", "json")
 from .settings import *  # noqa: F403
 from .settings import DATABASES, SHOPVIDEO_C2PA_ENABLED, env
 
-_DEMO_SECRET_KEY = "insecure-dev-key-only-for-the-embedded-demo-and-tests-0123456789"  # noqa: S105
-
 
 def _require(name: str) -> str:
     value = env(name, default="")
@@ -32,7 +30,7 @@ def _require(name: str) -> str:
 
 DEBUG = False
 SECRET_KEY = _require("DJANGO_SECRET_KEY")
-if SECRET_KEY == _DEMO_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random production key of 50+ characters")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:

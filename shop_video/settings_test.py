@@ -1,7 +1,14 @@
 """Small overrides for the test suite; everything else is the real settings module."""
 
+import os
+import secrets
+
+# A secret key made for this test run, never written anywhere: the processes the tests start (workers, servers)
+# inherit it through the environment, and a server started with these settings alone gets a key nobody knows.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-run-" + secrets.token_urlsafe(48))
+
 from .settings import *  # noqa: F403
-from .settings import DATABASES, STATIC_ROOT, VAR_DIR, env
+from .settings import CACHES, DATABASES, STATIC_ROOT, VAR_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 MEDIA_ROOT = VAR_DIR / "test-media"
@@ -19,3 +26,9 @@ else:
 
 # WhiteNoise warns on every request when STATIC_ROOT is missing; the tests serve static files from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Login failures and sign-ups are counted per client address, and every test client is 127.0.0.1: the counts live
+# in their own in-process cache that tests/conftest.py empties before each test (live servers run in-process).
+CACHES = {**CACHES, "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
+AXES_CACHE = SHOPVIDEO_THROTTLE_CACHE = "throttle"
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]

@@ -26,6 +26,15 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _throttle_counts_reset():
+    """Login failures and sign-ups are counted per client address, and every test client is 127.0.0.1: each test
+    starts with nothing counted (settings_test keeps the counts in their own in-process cache)."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     """One Playwright driver for the whole run: a second sync_playwright() in the same thread fails while the

@@ -1,8 +1,8 @@
 """SSRF-safe image fetching for catalogue imports (runs in a worker).
 
-- Only http and https; the host is resolved once and every address it resolves to must be public: private,
-  loopback, link-local, multicast, reserved, CGNAT and unspecified addresses and cloud metadata endpoints
-  (169.254.169.254, fd00:ec2::254) are refused, also inside IPv4-mapped, 6to4 and Teredo IPv6 addresses.
+- Only http and https; the host is resolved once and every address it resolves to must be public, as
+  shop_video.outbound judges it (the filter webhooks use too: private, loopback, link-local, multicast,
+  reserved, CGNAT, unspecified and cloud metadata addresses, also inside IPv6 forms that carry an IPv4 address).
 - The connection goes to the address that was checked (no second lookup: DNS rebinding cannot swap it), with
   the name in the Host header and in TLS SNI, and the certificate checked against the name.
 - Redirects are followed by hand, at most MAX_REDIRECTS, and every hop is checked again.
@@ -16,8 +16,6 @@ images from localhost; a system check refuses it outside DEBUG and tests (genera
 from __future__ import annotations
 
 import io
-import ipaddress
-import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
+
+from shop_video import outbound
 
 from .zipimages import max_image_bytes
 
@@ -34,7 +34,6 @@ READ_TIMEOUT = 10.0
 DEADLINE_SECONDS = 30.0
 CHUNK = 64 * 1024
 USER_AGENT = "ShopVideo-CatalogImport/1.0"
-METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
 class FetchError(Exception):
@@ -53,32 +52,12 @@ class Fetched:
     format: str  # as sniffed by Pillow
 
 
-def address_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if ip in METADATA_ADDRESSES:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        for embedded in (ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None):
-            if embedded is not None and not address_is_public(embedded):
-                return False
-    return bool(
-        ip.is_global
-        and not (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_multicast
-            or ip.is_reserved
-            or ip.is_unspecified
-        )
-    )
-
-
 def _allowlist() -> set[str]:
     return {str(entry).strip().lower() for entry in getattr(settings, "SHOPVIDEO_FETCH_ALLOWLIST", ()) or ()}
 
 
-def _allowed(ip, port: int) -> bool:
-    if address_is_public(ip):
+def _allowed(ip: outbound.IPAddress, port: int) -> bool:
+    if outbound.address_is_public(ip):
         return True
     entry = f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
     return entry in _allowlist()
@@ -88,18 +67,12 @@ def resolve_checked(host: str, port: int) -> str:
     """Resolve `host` and return one address to connect to; refuses when ANY resolved address is not allowed
     (an attacker's name may return a public and a private address)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
+        addresses = outbound.resolve_all(host, port)
+    except outbound.UnresolvableHost as exc:
         raise FetchError("host_not_found") from exc
-    addresses = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
-        if not _allowed(ip, port):
-            raise FetchError("address_not_allowed")
-        addresses.append(str(ip))
-    if not addresses:
-        raise FetchError("host_not_found")
-    return addresses[0]
+    if not all(_allowed(ip, port) for ip in addresses):
+        raise FetchError("address_not_allowed")
+    return str(addresses[0])
 
 
 def _pool(scheme: str, ip: str, port: int, host: str, timeout: urllib3.Timeout):

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -22,15 +21,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing import pricing
-from generation import photo_cutouts
 from generation import services as gen_services
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.market_services import set_localized_title
-from generation.models import Batch, CatalogImport, CatalogImportRow, MarketPreset, Photo, Product, Scene
+from generation.models import (
+    Batch,
+    CatalogImport,
+    CatalogImportRow,
+    MarketPreset,
+    Photo,
+    Product,
+    Scene,
+)
 from generation.pipeline.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
 
-from . import fetch, formats, reader, zipimages
+from . import formats, reader, zipimages
+from .processing import finish_processing as finish_processing  # the worker's half, called through here
+from .processing import process_import as process_import
 from .validate import Context, extension_issues, issue_dict, validate_row
 
 if TYPE_CHECKING:
@@ -416,122 +424,6 @@ def _merge_stored(imp: CatalogImport, position: int, draft: formats.Draft, ctx: 
         row.status = Row.Status.INVALID
     row.save(update_fields=["data", "issues", "status"])
     return int(was_valid and bool(new_issues))
-
-
-# --- images: fetched and checked by a worker ----------------------------------------------------------------------
-
-
-@dataclass
-class _ImageFailure(Exception):
-    code: str
-    params: dict
-
-
-def process_import(import_id: int) -> CatalogImport | None:
-    """Fetch (or unzip) and check every image of the import's pending rows; resumable and safe to run twice:
-    a row is written only while still pending, and the import turns READY when none is left."""
-    imp = CatalogImport.objects.filter(pk=import_id).first()
-    if imp is None or imp.status != CatalogImport.Status.FETCHING:
-        return imp
-    zip_fh = imp.images_zip.open("rb") if imp.images_zip else None
-    try:
-        while True:
-            batch = list(imp.rows.filter(status=Row.Status.PENDING).order_by("position")[:50])
-            if not batch:
-                break
-            for row in batch:
-                _process_row(imp, row, zip_fh)
-    finally:
-        if zip_fh is not None:
-            zip_fh.close()
-    return finish_processing(imp.pk)
-
-
-def finish_processing(import_id: int) -> CatalogImport:
-    with transaction.atomic():
-        imp = CatalogImport.objects.select_for_update().get(pk=import_id)
-        if imp.status != CatalogImport.Status.FETCHING or imp.rows.filter(status=Row.Status.PENDING).exists():
-            return imp
-        imp.rows_valid = imp.rows.filter(status=Row.Status.VALID).count()
-        imp.rows_invalid = imp.rows.filter(status=Row.Status.INVALID).count()
-        imp.status = CatalogImport.Status.READY if imp.rows_valid else CatalogImport.Status.FAILED
-        if not imp.rows_valid:
-            imp.file_issues = [*imp.file_issues, issue_dict(0, "", "no_valid_rows")]
-        imp.save()
-    return imp
-
-
-def _image_bytes(img: dict, zip_fh) -> bytes:
-    if img["kind"] == "url":
-        try:
-            return fetch.fetch_image(img["value"]).data
-        except fetch.FetchError as exc:
-            raise _ImageFailure(exc.code, exc.params) from exc
-    name = zipimages.safe_member_name(img["value"])
-    try:
-        return zipimages.read_member(zip_fh, name)
-    except zipimages.MemberTooLarge as exc:
-        mb = zipimages.max_image_bytes() // (1024 * 1024)
-        raise _ImageFailure("image_too_large_bytes", {"max_mb": mb}) from exc
-    except (KeyError, OSError, ValueError, EOFError) as exc:  # a damaged member (CRC) reads as not found/broken
-        raise _ImageFailure("fetch_failed", {}) from exc
-
-
-def _process_row(imp: CatalogImport, row: Row, zip_fh) -> None:
-    issues: list[dict] = []
-    staged: list[dict] = []
-    stored: list[str] = []
-    prefix = f"orgs/{imp.organization_id}/imports/{imp.checksum[:16]}/rows/{row.position}"
-    try:
-        for n, img in enumerate(row.data.get("images", [])):
-            try:
-                data = _image_bytes(img, zip_fh)
-                prepared = gen_services._prepare_photo(data, img["value"].rsplit("/", 1)[-1] or "photo")
-            except _ImageFailure as exc:
-                issues.append(issue_dict(img["row"], img["column"], exc.code, **exc.params))
-                continue
-            except gen_services.PhotoRejected as exc:
-                issues.append(issue_dict(img["row"], img["column"], exc.code, message=exc.message))
-                continue
-            if prepared.mask_png is None:  # no automatic cutout: the merchant draws a box on the photo page
-                issues.append(
-                    issue_dict(
-                        img["row"],
-                        img["column"],
-                        photo_cutouts.PHOTO_NEEDS_CUTOUT,
-                        message=photo_cutouts.needs_cutout_text(),
-                    )
-                )
-                continue
-            photo_name = default_storage.save(f"{prefix}/{n}-photo.{prepared.ext}", ContentFile(prepared.data))
-            stored.append(photo_name)
-            mask_name = default_storage.save(f"{prefix}/{n}-mask.png", ContentFile(prepared.mask_png))
-            stored.append(mask_name)
-            staged.append(
-                {
-                    "file": photo_name,
-                    "mask": mask_name,
-                    "checksum": prepared.checksum,
-                    "width": prepared.width,
-                    "height": prepared.height,
-                    "mask_source": prepared.mask_source,
-                    "cutout_confidence": prepared.cutout_confidence,
-                    "cutout_needs_review": prepared.cutout_needs_review,
-                    "original_name": prepared.filename,
-                }
-            )
-        status = Row.Status.INVALID if issues else Row.Status.VALID
-        if issues:  # all or nothing per product: a product with a bad image is not imported
-            gen_services._delete_files(stored)
-            stored, staged = [], []
-        won = Row.objects.filter(pk=row.pk, status=Row.Status.PENDING).update(
-            status=status, issues=row.issues + issues, photos=staged
-        )
-        if not won:  # another delivery of the task finished this row first
-            gen_services._delete_files(stored)
-    except BaseException:
-        gen_services._delete_files(stored)
-        raise
 
 
 # --- estimate and confirm -----------------------------------------------------------------------------------------

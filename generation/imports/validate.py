@@ -71,6 +71,15 @@ MESSAGES = {
     "fetch_timeout": _("The image took too long to download."),
     "fetch_failed": _("The image could not be downloaded."),
     "image_too_large_bytes": _("The image is larger than %(max_mb)d MB."),
+    "image_zip_corrupt": _(
+        "%(value)s is damaged in the image archive (its data does not match the archive's record of it); "
+        "zip the image again."
+    ),
+    "image_zip_unsupported": _(
+        "%(value)s is encrypted or compressed in a way that cannot be read; zip it again without a password."
+    ),
+    "image_unreadable": _("%(value)s could not be read as an image."),
+    "import_processing_failed": _("Checking the images stopped on an error; use “Check the images again”."),
 }
 
 

@@ -2,13 +2,16 @@
 
 Refused before reading anything: unsafe names (absolute, `..`, drive letters; such entries are ignored and
 reported), more than MAX_FILES entries, and a declared uncompressed total over the limit (a zip bomb). While
-reading, a member is cut off at the image size limit whatever its header claims.
+reading, a member is cut off at the image size limit whatever its header claims, and a member that cannot be
+read back (damaged, encrypted) is an error of that image alone (MemberUnreadable), never of the whole import.
 """
 
 from __future__ import annotations
 
+import lzma
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -81,19 +84,54 @@ class MemberTooLarge(Exception):
     pass
 
 
-def read_member(fileobj: IO[bytes], name: str, *, limit: int | None = None) -> bytes:
-    """The member's bytes, stopping as soon as they exceed `limit` (MemberTooLarge) — the header is not trusted."""
-    limit = max_image_bytes() if limit is None else limit
-    archive = zipfile.ZipFile(fileobj)
-    info = next((i for i in archive.infolist() if safe_member_name(i.filename) == name), None)
-    if info is None:
-        raise KeyError(name)
-    if info.file_size > limit:
-        raise MemberTooLarge(name)
-    buf = bytearray()
-    with archive.open(info) as fh:
-        while chunk := fh.read(CHUNK):
-            buf += chunk
-            if len(buf) > limit:
-                raise MemberTooLarge(name)
-    return bytes(buf)
+class MemberUnreadable(Exception):
+    """A member that cannot be read back: `.code` is image_zip_corrupt (its data does not match its record: a bad
+    CRC-32, a stream that ends early or inflates past its declared size, a broken header) or
+    image_zip_unsupported (encrypted, or a compression method Python cannot read)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# What zipfile and its decompressors raise for a damaged member (zlib.error and lzma.LZMAError are not OSError).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
+_UNSUPPORTED = (NotImplementedError, RuntimeError)  # an unknown compression method; a password is required
+
+
+class ImageArchive:
+    """The import's zip, opened once for a whole processing run (the central directory is read once, not once
+    per image); raises ZipRefused("zip_unreadable") when it cannot be opened."""
+
+    def __init__(self, fileobj: IO[bytes]):
+        try:
+            self.archive = zipfile.ZipFile(fileobj)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise ZipRefused("zip_unreadable") from exc
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in self.archive.infolist():
+            safe = None if info.is_dir() else safe_member_name(info.filename)
+            if safe is not None:
+                self.members.setdefault(safe, info)
+
+    def read(self, name: str, *, limit: int | None = None) -> bytes:
+        """The member's bytes. zipfile stops at the declared size whatever the stream inflates to and then checks
+        the CRC-32, so memory is bounded by the declared size, which must be within `limit` (MemberTooLarge); the
+        read is cut off at `limit` too. KeyError for a name not in the archive, MemberUnreadable for a damaged
+        or unsupported member."""
+        limit = max_image_bytes() if limit is None else limit
+        info = self.members[name]
+        if info.file_size > limit:
+            raise MemberTooLarge(name)
+        buf = bytearray()
+        try:
+            with self.archive.open(info) as fh:
+                while chunk := fh.read(CHUNK):
+                    buf += chunk
+                    if len(buf) > limit:
+                        raise MemberTooLarge(name)
+        except _UNSUPPORTED as exc:
+            raise MemberUnreadable("image_zip_unsupported") from exc
+        except _DAMAGED as exc:
+            raise MemberUnreadable("image_zip_corrupt") from exc
+        return bytes(buf)

@@ -18,8 +18,8 @@ from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECOND
 from generation.models import Batch, Job, MarketPreset, Photo, Product, Scene, Video
 from generation.pipeline.platforms import PLATFORMS
 from generation.presets import MARKETS_BY_SLUG
+from shop_video.ids import MAX_ID
 
-MAX_ID = 2**63 - 1
 MAX_SEED = 2**31 - 1
 MAX_LIST = 50
 

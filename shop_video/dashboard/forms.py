@@ -281,10 +281,8 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email exists already. Log in, or reset the password."))
-        return email
+        # Whether the email has an account is not said here: sign-up answers the same (merchants.signup).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self) -> dict:
         data = super().clean()

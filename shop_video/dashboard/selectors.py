@@ -9,6 +9,7 @@ from django.http import Http404
 
 from generation import selectors
 from generation.models import Job, Video
+from shop_video.ids import parse_id
 from shop_video.merchants.models import Organization
 
 
@@ -31,10 +32,9 @@ def review_queue(organization: Organization) -> QuerySet[Video]:
 
 def videos_by_ids(organization: Organization, ids: Iterable) -> list[Video]:
     """The organization's videos with these ids, in the given order; any other id is a 404 (as on every page)."""
-    try:
-        wanted = list(dict.fromkeys(int(i) for i in ids))
-    except (TypeError, ValueError):
-        raise Http404("not found") from None
+    wanted = list(dict.fromkeys(parse_id(i) for i in ids))
+    if None in wanted:  # not an id any object can have
+        raise Http404("not found")
     found = {v.pk: v for v in selectors.videos_for(organization).filter(pk__in=wanted)}
     if len(found) != len(wanted):
         raise Http404("not found")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_api_keys, views_cutout
+from . import views, views_account, views_api_keys, views_cutout, views_signup
 
 app_name = "dashboard"
 
@@ -28,7 +28,11 @@ urlpatterns = [
     path("videos/<int:pk>/reject/", views.video_reject, name="video_reject"),
     path("videos/<int:pk>/regenerate/", views.video_regenerate, name="video_regenerate"),
     # Accounts, team and settings
-    path("signup/", views_account.signup, name="signup"),
+    path("signup/", views_signup.signup, name="signup"),
+    path("signup/sent/", views_signup.signup_sent, name="signup_sent"),
+    path("verify-email/<str:token>/", views_signup.verify_email, name="verify_email"),
+    path("account/verify/", views_signup.verification_pending, name="verification_pending"),
+    path("account/verify/resend/", views_signup.verification_resend, name="verification_resend"),
     path("account/password-reset/", views_account.PasswordReset.as_view(), name="password_reset"),
     path("account/password-reset/sent/", views_account.PasswordResetSent.as_view(), name="password_reset_done"),
     path(

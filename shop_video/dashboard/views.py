@@ -25,6 +25,7 @@ from billing.services import InsufficientCredits
 from generation import selectors, services
 from generation.models import Job, Video
 from generation.pipeline.errors import BadInputError
+from shop_video.ids import parse_id
 from shop_video.merchants.models import Membership
 from shop_video.merchants.selectors import membership_for
 from shop_video.merchants.services import role_at_least
@@ -265,10 +266,10 @@ def generate(request: HttpRequest, pk: int) -> HttpResponse:
 def estimate(request: HttpRequest) -> HttpResponse:
     """The htmx cost preview: "N videos · C credits" for the form as it stands; 404 for another org's photos."""
     org = request.organization
-    try:
-        ids = sorted({int(value) for value in request.POST.getlist("photos")})
-    except ValueError:
+    parsed = {parse_id(value) for value in request.POST.getlist("photos")}
+    if None in parsed:
         return HttpResponseBadRequest(_("Invalid photo id."))
+    ids = sorted(parsed)
     photos = [selectors.get_photo(org, pk) for pk in ids]
     form = GenerateForm(request.POST, photo_choices=[(p.pk, str(p)) for p in photos], organization=org)
     # No market chosen yet: the merchant is still filling the form, so a hint rather than an error.

@@ -1,10 +1,9 @@
-"""Sign-up, password reset, organization switcher, team invitations and roles, notification settings."""
+"""Password reset, organization switcher, team invitations and roles, notification settings."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,39 +21,10 @@ from shop_video.merchants import services as merchant_services
 from shop_video.merchants.middleware import SESSION_KEY
 from shop_video.merchants.models import Membership
 
-from .forms import InviteForm, NotificationForm, RoleForm, SignUpForm
+from .forms import InviteForm, NotificationForm, RoleForm
 from .views import merchant_view
 
 owner_view = merchant_view(role=Membership.Role.OWNER)
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    """A new merchant: user + shop + owner membership; an invitation link in `next` is accepted afterwards."""
-    if request.user.is_authenticated:
-        return redirect("dashboard:home")
-    nxt = request.GET.get("next") or request.POST.get("next") or ""
-    if request.method == "POST":
-        form = SignUpForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            user, org = merchant_services.sign_up(
-                email=data["email"],
-                password=data["password1"],
-                organization_name=data["organization_name"],
-                language=translation.get_language(),
-            )
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session[SESSION_KEY] = org.pk
-            messages.success(request, _("Welcome to ShopVideo. Start with your first product."))
-            if nxt.startswith("/") and not nxt.startswith("//"):
-                return redirect(nxt)
-            return redirect("dashboard:product_create")
-        status = 400
-    else:
-        form = SignUpForm()
-        status = 200
-    return render(request, "registration/signup.html", {"form": form, "next": nxt}, status=status)
 
 
 class PasswordReset(auth_views.PasswordResetView):

@@ -25,3 +25,32 @@ class CurrentOrganizationMiddleware:
             org = orgs.filter(pk=wanted).first() if wanted else None
             request.organization = org or orgs.first()
         return self.get_response(request)
+
+
+class EmailVerificationMiddleware:
+    """A logged-in account whose sign-up email is not confirmed yet reaches only the "check your email" page (with
+    resend), the verification link, logout and language switching: no shop pages, no jobs, no API keys."""
+
+    OPEN_PREFIXES = (
+        "/account/verify/",
+        "/verify-email/",
+        "/accounts/logout/",
+        "/i18n/",
+        "/static/",
+        "/api/",
+        "/healthz",
+        "/readyz",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not request.path.startswith(self.OPEN_PREFIXES):
+            from .signup import needs_verification
+
+            if needs_verification(request.user):
+                from django.shortcuts import redirect
+
+                return redirect("dashboard:verification_pending")
+        return self.get_response(request)

@@ -71,6 +71,24 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organization} ({self.role})"
 
 
+class EmailVerification(models.Model):
+    """A sign-up's email address waiting to be confirmed: until `verified_at` the account gets no credits and can
+    start nothing. The emailed link carries a one-time token; only its hash is stored (as for invitations). Users
+    without a row (the demo merchant, invited people who signed up before this existed, staff) count as verified."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_verification")
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(help_text=_("When the current link was sent; it expires from then"))
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("email verification")
+        verbose_name_plural = _("email verifications")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'verified' if self.verified_at else 'pending'})"
+
+
 class NotificationSettings(models.Model):
     """Which emails a user wants; a user without a row gets the defaults (all on)."""
 

@@ -58,7 +58,8 @@ def unique_slug(name: str) -> str:
 
 def sign_up(*, email: str, password: str, organization_name: str, language: str = ""):
     """A new merchant: the user, their organization and an owner membership, in one transaction. `language` (the
-    page's language at sign-up) becomes the language of their emails."""
+    page's language at sign-up) becomes the language of their emails. No credits yet: the sign-up grant comes with
+    the email verification (shop_video.merchants.signup, which also calls this)."""
     with transaction.atomic():
         user, org = create_merchant_user(
             email=email.strip().lower(),
@@ -67,10 +68,6 @@ def sign_up(*, email: str, password: str, organization_name: str, language: str 
             org_slug=unique_slug(organization_name),
         )
         NotificationSettings.objects.create(user=user, language=_known_language(language))
-        # Billing (h10): a small free grant for a new sign-up (SHOPVIDEO_SIGNUP_CREDITS).
-        from billing.services import grant_signup_credits
-
-        grant_signup_credits(org)
     return user, org
 
 

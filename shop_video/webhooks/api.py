@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from shop_video.api.authentication import ApiKeyAuthentication
 from shop_video.api.exceptions import ApiError, exception_handler
 from shop_video.api.idempotency import idempotent
-from shop_video.api.pagination import ApiCursorPagination
+from shop_video.api.pagination import PAGE_PARAMETERS, ApiCursorPagination
 from shop_video.api.permissions import HasApiKey
 from shop_video.api.serializers import ErrorSerializer
 
@@ -136,6 +136,7 @@ class EndpointListView(_Base):
     @extend_schema(
         operation_id="webhook_endpoints_list",
         tags=["webhooks"],
+        parameters=PAGE_PARAMETERS,
         responses={200: _page_of("WebhookEndpointPage", EndpointSerializer)},
         summary="List webhook endpoints",
     )
@@ -214,7 +215,7 @@ class DeliveryListView(_Base):
     @extend_schema(
         operation_id="webhook_deliveries_list",
         tags=["webhooks"],
-        parameters=[DeliveryFilterSerializer],
+        parameters=[DeliveryFilterSerializer, *PAGE_PARAMETERS],
         # 404: an `endpoint` filter naming no endpoint of this organization.
         responses={
             200: _page_of("WebhookDeliveryPage", DeliverySerializer),

@@ -1,5 +1,8 @@
 """Sending one webhook request safely: HTTPS only, no private addresses (SSRF), short timeouts, no redirects.
 
+Addresses are judged by shop_video.outbound, the filter the image fetcher uses too: at registration for a URL
+whose host is an address, and before every connect for every address the name resolves to.
+
 The host name is resolved once, every address is checked, and the connection goes to the checked address
 (TLS still verifies the certificate for the host name): a DNS answer that changes between the check and the
 connect (rebinding) cannot reach an internal service. Redirects are never followed: a 3xx is a failed attempt,
@@ -12,15 +15,15 @@ set otherwise, and `manage.py check --deploy` reports it.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from shop_video import outbound
 
 TEST_SETTINGS_MODULE = "shop_video.settings_test"
 RESPONSE_EXCERPT_BYTES = 1000
@@ -50,14 +53,6 @@ def test_allowlist() -> frozenset[str]:
     return frozenset(h.lower() for h in hosts)
 
 
-def _refused_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    # is_global is False for private, loopback, link-local (169.254.169.254, the cloud metadata service),
-    # shared (100.64/10), reserved and unspecified ranges.
-    return not ip.is_global or ip.is_multicast
-
-
 def check_url(url: str) -> tuple[str, int, bool]:
     """(host, port, allowlisted) for a URL we may call, or DeliveryRefused. No DNS here (see resolve)."""
     parts = urlsplit(url)
@@ -74,11 +69,9 @@ def check_url(url: str) -> tuple[str, int, bool]:
     except ValueError as exc:
         raise DeliveryRefused("invalid_url", _("The URL has an invalid port.")) from exc
     if not allowlisted:
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if (literal is not None and _refused_address(literal)) or host == "localhost" or host.endswith(".localhost"):
+        literal = outbound.literal_address(host)
+        refused = literal is not None and not outbound.address_is_public(literal)
+        if refused or host == "localhost" or host.endswith(".localhost"):
             raise DeliveryRefused("private_address", _("Webhook endpoints must be reachable on the public internet."))
     return host, port, allowlisted
 
@@ -86,13 +79,10 @@ def check_url(url: str) -> tuple[str, int, bool]:
 def resolve(host: str, port: int, allowlisted: bool) -> str:
     """The address to connect to: every address the name resolves to must be public (unless allowlisted)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = outbound.resolve_all(host, port)
+    except outbound.UnresolvableHost as exc:
         raise DeliveryRefused("dns_error", _("The host name could not be resolved.")) from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if not addresses:
-        raise DeliveryRefused("dns_error", _("The host name could not be resolved."))
-    if not allowlisted and any(_refused_address(ip) for ip in addresses):
+    if not allowlisted and not all(outbound.address_is_public(ip) for ip in addresses):
         raise DeliveryRefused("private_address", _("The host name resolves to a private or reserved address."))
     return str(addresses[0])
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shop_video.dashboard.views import editor_view, merchant_view
+from shop_video.ids import parse_id
 
 from . import selectors, services
 from .forms import EndpointForm
@@ -97,8 +98,11 @@ def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def delivery_list(request: HttpRequest) -> HttpResponse:
     endpoint = None
-    if (raw := request.GET.get("endpoint", "")).isdigit():
-        endpoint = selectors.get_endpoint(request.organization, int(raw))
+    if raw := request.GET.get("endpoint", ""):
+        endpoint_id = parse_id(raw)
+        if endpoint_id is None:
+            raise Http404("not found")
+        endpoint = selectors.get_endpoint(request.organization, endpoint_id)
     status = request.GET.get("status", "")
     status = status if status in WebhookDelivery.Status.values else ""
     event_type = request.GET.get("event_type", "")

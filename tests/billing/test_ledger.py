@@ -218,10 +218,13 @@ def test_seed_demo_grants_demo_credits_once(settings, media):
     assert selectors.credits_for(first.organization).available == settings.SHOPVIDEO_DEMO_CREDITS
 
 
-def test_a_new_sign_up_gets_the_small_free_grant(settings):
-    from shop_video.merchants.services import sign_up
+def test_a_new_sign_up_gets_the_small_free_grant_once_its_email_is_confirmed(settings):
+    from shop_video.merchants.signup import register, verify_email
 
     settings.SHOPVIDEO_SIGNUP_CREDITS = 30
-    _user, org = sign_up(email="New@Example.com", password="a-long-password-1", organization_name="New Shop")
+    signed_up = register(email="New@Example.com", password="a-long-password-1", organization_name="New Shop")
+    org = signed_up.organization
+    assert totals(org) == (0, 0, 0)
+    verify_email(signed_up.token)
     assert totals(org) == (30, 0, 30)
     assert LedgerEntry.objects.get(organization=org).kind == "grant"

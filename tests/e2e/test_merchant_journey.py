@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from django.core import mail
 from PIL import Image
 
 from generation.models import Job, Photo, Product, Video
@@ -107,6 +108,13 @@ def test_new_merchant_from_sign_up_to_a_downloaded_zip(
     page.get_by_label("Password again").fill(PASSWORD)
     shot(page, shots, "02-signup")
     page.get_by_role("button", name="Create shop").click()
+    page.wait_for_url(f"{base}/signup/sent/")
+    assert page.get_by_text(f"We sent a message to {EMAIL}.").is_visible()
+    # The emailed link confirms the address (one click on its page), logs in and opens the first product form.
+    (verification,) = [m for m in mail.outbox if m.to == [EMAIL]]
+    (verify_path,) = re.findall(r"https?://\S+?(/verify-email/\S+/)", verification.body)
+    page.goto(f"{base}{verify_path}")
+    page.get_by_role("button", name="Confirm my email").click()
     page.wait_for_url(f"{base}/products/new/")
     membership = Membership.objects.select_related("organization", "user").get(user__email=EMAIL)
     assert membership.role == Membership.Role.OWNER

@@ -102,7 +102,11 @@ def test_invite_accepted_by_a_new_user_who_signs_up(client, owner):
             "next": link,
         },
     )
-    assert signup.status_code == 302 and signup["Location"] == link
+    assert signup.status_code == 302 and signup["Location"] == reverse("dashboard:signup_sent")
+    (verification,) = [m for m in mail.outbox if "new.editor@example.com" in m.to and "Confirm" in m.subject]
+    (verify_path,) = re.findall(r"https?://\S+?(/verify-email/\S+/)", verification.body)
+    confirmed = client.post(verify_path)  # the email confirmed: logged in, back to the invitation
+    assert confirmed.status_code == 302 and confirmed["Location"] == link
     accepted = client.post(link)
     assert accepted.status_code == 302
 

@@ -299,6 +299,8 @@ def test_owner_reaches_every_page(client, org_a):
 # Pages for people who are not logged in (yet): sign-up, password reset, invitation links.
 PUBLIC = {
     "dashboard:signup",
+    "dashboard:signup_sent",
+    "dashboard:verify_email",
     "dashboard:password_reset",
     "dashboard:password_reset_done",
     "dashboard:password_reset_confirm",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from shop_video.webhooks import services, transport
+from shop_video.webhooks import services
 from shop_video.webhooks.models import WebhookDelivery
 from tests.factories import OrganizationFactory
 
@@ -112,7 +113,7 @@ def test_names_that_resolve_to_private_addresses_are_refused_at_send_time(receiv
     # A public-looking name whose DNS answer is the metadata service (rebinding): refused, never retried.
     endpoint.url = "https://hooks.example.com/x"
     endpoint.save()
-    monkeypatch.setattr(transport.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 443))])
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 443))])
     delivery = _queue(endpoint)
     outcome = services.deliver(delivery.pk)
     delivery.refresh_from_db()
