@@ -18,6 +18,7 @@ from PIL import Image
 
 from generation.pipeline import cutout
 from generation.pipeline.ingest import ingest_photo
+from tests import synthetic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realworld"
 
@@ -74,7 +75,13 @@ def compose(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(photo rgb, truth mask): the product scaled to `share` of the photo's height or width, pasted hard."""
     rgb, mask = product(product_name)
-    out = background(background_name).copy()
+    return paste(rgb, mask, background(background_name), centre, share)
+
+
+def paste(
+    rgb: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, centre: tuple[float, float], share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    out = backdrop.copy()
     height, width = out.shape[:2]
     scale = share * min(height / mask.shape[0], width / mask.shape[1])
     pw, ph = round(mask.shape[1] * scale), round(mask.shape[0] * scale)
@@ -85,6 +92,14 @@ def compose(
     out[y0 : y0 + ph, x0 : x0 + pw][mask] = rgb[mask]
     truth[y0 : y0 + ph, x0 : x0 + pw] = mask
     return out, truth
+
+
+def blue_bottle(width: int = 500, height: int = 900) -> tuple[np.ndarray, np.ndarray]:
+    """A plain blue bottle with a lit side (a product of one known colour, for the tiny learned model)."""
+    mask = synthetic._shape_mask("bottle", width, height, (10, 10, width - 10, height - 10))
+    shade = np.linspace(0.75, 1.15, width, dtype=np.float32)[None, :, None]
+    rgb = (np.array([40, 90, 200], np.float32) * shade).clip(0, 255).astype(np.uint8)
+    return np.broadcast_to(rgb, (height, width, 3)).copy(), mask
 
 
 def case(name: str) -> tuple[np.ndarray, np.ndarray]:
