@@ -24,7 +24,6 @@ from .base import (
     CutoutGuide,
     CutoutModelUnavailable,
     checked,
-    touched_edges,
 )
 from .classical import segment_plain_background, segment_with_confidence
 from .guided import guided_cutout
@@ -44,7 +43,6 @@ __all__ = [
     "load_mask",
     "load_model",
     "segment_plain_background",
-    "touched_edges",
 ]
 
 THRESHOLDS = {
@@ -62,8 +60,7 @@ def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGui
     if photo.alpha is not None:
         mask = from_alpha(photo.alpha)
         if mask is not None:
-            cut = checked(Cutout(mask, "alpha", 1.0, False, alpha_matte(photo.alpha)))
-            return cut
+            return checked(Cutout(mask, "alpha", 1.0, False, alpha_matte(photo.alpha, mask)))
     if guide is not None:
         mask, sure = guided_cutout(photo.rgb, guide.validated(photo.width, photo.height))
         return _finish(photo, mask, "guided", sure)
