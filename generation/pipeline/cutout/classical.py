@@ -101,8 +101,8 @@ def segment_with_confidence(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     if backdrop.inliers < MIN_BACKDROP_INLIERS:
         raise CutoutError(
             gettext(
-                "The photo's background is not plain enough to cut the product out automatically; "
-                "upload a photo on a plain background, a PNG with transparency, or a mask."
+                "The photo's background is not plain enough to cut the product out automatically; draw a box "
+                "around the product, or upload a photo on a plain background, a PNG with transparency, or a mask."
             ),
             "background_not_plain",
         )
