@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
@@ -126,3 +127,15 @@ def test_the_transparent_png_keeps_its_own_alpha_as_the_cutout(workdir):
     assert meta["cutout"] == {"method": "alpha", "confidence": 1.0, "needs_review": False}
     alpha = np.array(Image.open(photo).convert("RGBA"))[..., 3]
     assert np.array_equal(_mask(out) > 0, alpha > 127)
+
+
+def test_a_product_held_in_a_hand_enters_from_the_frame_border(workdir):
+    # 07: a cassette held in a hand, the forearm cut by the photo's bottom edge.
+    photo = incontext.FIXTURES / "07-cassette-in-hand-sky.jpg"
+    out = workdir / "held.mp4"
+    meta = _make(photo, out, "--motion", "orbit-sway")
+    mask = _mask(out)
+    assert (mask[-1] > 0).sum() > 20
+    for placement in meta["placements"]:
+        frame_mask = cv2.warpAffine(mask, np.array(placement), (meta["width"], meta["height"]))
+        assert (frame_mask[-1] == 255).sum() >= 20  # the arm reaches the frame's bottom row, fully covered

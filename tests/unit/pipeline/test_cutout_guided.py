@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from django.utils import translation
 
 from generation.pipeline.cutout import CutoutError, CutoutGuide, compute_cutout
 from generation.pipeline.ingest import ingest_photo
@@ -99,3 +100,11 @@ def test_a_bad_guide_is_refused_with_its_code(guide, code):
     with pytest.raises(CutoutError) as err:
         compute_cutout(ingest_photo(incontext.jpeg(rgb)), guide=guide)
     assert err.value.code == code
+
+
+def test_a_guide_error_is_translated():
+    rgb, _ = incontext.case("tote-on-wood")
+    photo = ingest_photo(incontext.jpeg(rgb))
+    with translation.override("zh-hans"), pytest.raises(CutoutError) as err:
+        compute_cutout(photo, guide=CutoutGuide(box=(5000, 5000, 6000, 6000)))
+    assert err.value.message == "选框在照片之外。"
