@@ -13,6 +13,8 @@ mask comes with a soft boundary matte for the edge.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ingest import IngestedPhoto
 from . import confidence
 from .alpha import alpha_matte, from_alpha
@@ -52,7 +54,9 @@ THRESHOLDS = {
 }
 
 
-def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGuide | None = None) -> Cutout:
+def compute_cutout(
+    photo: IngestedPhoto, supplied_mask: np.ndarray | None = None, *, guide: CutoutGuide | None = None
+) -> Cutout:
     """The product's cutout by the first method that applies (see the module's docstring)."""
     if supplied_mask is not None:
         mask = fit_supplied(supplied_mask, photo.width, photo.height, photo.alpha)
@@ -72,7 +76,7 @@ def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGui
     return _finish(photo, mask, "segmented", sure)
 
 
-def _finish(photo: IngestedPhoto, mask, method: str, sure: float) -> Cutout:
+def _finish(photo: IngestedPhoto, mask: np.ndarray, method: str, sure: float) -> Cutout:
     threshold = THRESHOLDS.get(method, 0.0)
     cut = checked(Cutout(mask, method, round(float(sure), 3), bool(sure < threshold)))
     cut.matte = boundary_matte(photo.rgb, cut.mask)
