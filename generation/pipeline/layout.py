@@ -147,9 +147,10 @@ def plan_layout(
     frame leaves, and the whole move is scaled down until the product's box (rotated, scaled, moved) stays inside
     the safe margin in every frame. All curves are smooth in time (continuous velocity), eased at the ends.
 
-    A product cut by the photo's edge (`anchored`, by default the sides the mask touches) keeps that edge on the
-    frame's edge in every frame: the motion still moves and scales it, but without rotation, and the cut side is
-    pinned one pixel past the frame's border, so an arm enters from the border instead of floating in the scene.
+    A product cut by the photo's edge (`anchored`; by default the side the mask touches, when it touches just one)
+    keeps that edge on the frame's edge in every frame: the motion still moves and scales it, but without rotation,
+    and the cut side is pinned one pixel past the frame's border, so an arm enters from the border instead of
+    floating in the scene.
     """
     if motion is None:
         motion = choose_motion(seed)
@@ -166,19 +167,15 @@ def plan_layout(
     t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.ones(1)
     direction = 1.0 if np.random.default_rng(seed).random() < 0.5 else -1.0
     curves = _curves(motion, t, direction)
-    anchored = cut_sides(mask) if anchored is None else anchored
+    if anchored is None:
+        cut = cut_sides(mask)
+        # One cut side is an arm or a cropped hem; a corner or the whole photo is a framing choice, laid out as is.
+        anchored = cut if len(cut) == 1 else frozenset()
     if anchored:
         curves["angle"] = np.zeros_like(t)  # a tilted cut edge would leave a wedge of scene beside it
     centre = ((width - 1) / 2.0, (height - 1) / 2.0)
     # The shorter of the frame's sides limits the product; tall products sit a little low, as on a table.
     base = fill * min(width / bw, height / bh)
-    if {"left", "right"} <= anchored or {"top", "bottom"} <= anchored:
-        # Cut on two opposite sides: it spans the frame that way, at one scale (a scale move would open a gap).
-        curves["scale"] = np.ones_like(t)
-        spans = ([width / bw] if {"left", "right"} <= anchored else []) + (
-            [height / bh] if {"top", "bottom"} <= anchored else []
-        )
-        base = max(spans) + 2.0 / min(bw, bh)
     for _ in range(40):
         peak = base * float(curves["scale"].max())
         room = (
@@ -194,7 +191,7 @@ def plan_layout(
             "bottom": ext[:, 3].max() - (height - 1 - margin),
         }
         worst = max((v for side, v in overflow.items() if side not in anchored), default=0.0)
-        if worst <= 0 or len(anchored) == 4:
+        if worst <= 0:
             break
         base *= 0.97
     else:  # pragma: no cover - a box that fits nowhere would need a frame smaller than its margins

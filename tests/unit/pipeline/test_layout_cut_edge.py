@@ -55,12 +55,12 @@ def test_a_product_cut_on_the_left_reaches_the_frame_left_in_every_frame():
         assert (_warped(mask, placement, (480, 832))[:, 0] == 255).sum() >= 10
 
 
-def test_a_product_cut_on_two_opposite_sides_spans_the_frame():
-    mask = _held_product({"top", "bottom"})
-    plan = plan_layout(mask=mask, frame_size=(480, 832), frames=17, motion="push-in", seed=0)
-    for placement in plan.placements:
-        frame = _warped(mask, placement, (480, 832))
-        assert (frame[0] == 255).sum() >= 5 and (frame[-1] == 255).sum() >= 5
+def test_a_product_touching_a_corner_is_laid_out_as_before():
+    # Two sides touched is a framing choice (or a brushed corner), not an arm: no side is pinned.
+    mask = _held_product({"top", "left"})
+    assert cut_sides(mask) == frozenset({"top", "left"})
+    plan = plan_layout(mask=mask, frame_size=(480, 832), frames=17, motion="pan", seed=0)
+    assert "anchored" not in plan.extras
 
 
 def test_a_product_inside_the_photo_is_not_anchored():
