@@ -359,7 +359,7 @@ def run_pipeline(
                     gpu = rendered_gpu
                 with timer.stage("fidelity"):
                     # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
-                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements)
+                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements, cut.matte)
                 if caption_plan is not None:
                     with timer.stage("captions"):
                         # After the lock, outside the product's box (check_clear): the product stays exact.

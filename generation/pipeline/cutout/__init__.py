@@ -13,6 +13,8 @@ mask comes with a soft boundary matte for the edge.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ingest import IngestedPhoto
 from . import confidence
 from .alpha import alpha_matte, from_alpha
@@ -24,7 +26,6 @@ from .base import (
     CutoutGuide,
     CutoutModelUnavailable,
     checked,
-    touched_edges,
 )
 from .classical import segment_plain_background, segment_with_confidence
 from .guided import guided_cutout
@@ -44,7 +45,6 @@ __all__ = [
     "load_mask",
     "load_model",
     "segment_plain_background",
-    "touched_edges",
 ]
 
 THRESHOLDS = {
@@ -54,7 +54,9 @@ THRESHOLDS = {
 }
 
 
-def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGuide | None = None) -> Cutout:
+def compute_cutout(
+    photo: IngestedPhoto, supplied_mask: np.ndarray | None = None, *, guide: CutoutGuide | None = None
+) -> Cutout:
     """The product's cutout by the first method that applies (see the module's docstring)."""
     if supplied_mask is not None:
         mask = fit_supplied(supplied_mask, photo.width, photo.height, photo.alpha)
@@ -62,8 +64,7 @@ def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGui
     if photo.alpha is not None:
         mask = from_alpha(photo.alpha)
         if mask is not None:
-            cut = checked(Cutout(mask, "alpha", 1.0, False, alpha_matte(photo.alpha)))
-            return cut
+            return checked(Cutout(mask, "alpha", 1.0, False, alpha_matte(photo.alpha, mask)))
     if guide is not None:
         mask, sure = guided_cutout(photo.rgb, guide.validated(photo.width, photo.height))
         return _finish(photo, mask, "guided", sure)
@@ -75,7 +76,7 @@ def compute_cutout(photo: IngestedPhoto, supplied_mask=None, *, guide: CutoutGui
     return _finish(photo, mask, "segmented", sure)
 
 
-def _finish(photo: IngestedPhoto, mask, method: str, sure: float) -> Cutout:
+def _finish(photo: IngestedPhoto, mask: np.ndarray, method: str, sure: float) -> Cutout:
     threshold = THRESHOLDS.get(method, 0.0)
     cut = checked(Cutout(mask, method, round(float(sure), 3), bool(sure < threshold)))
     cut.matte = boundary_matte(photo.rgb, cut.mask)

@@ -13,6 +13,6 @@ def from_alpha(alpha: np.ndarray) -> np.ndarray | None:
     return mask if (mask > 0).mean() <= MAX_COVERAGE else None
 
 
-def alpha_matte(alpha: np.ndarray) -> np.ndarray:
-    """The PNG's own soft edge as the matte (0..1); the inside stays 1 where the alpha is opaque."""
-    return alpha.astype(np.float32) / 255.0
+def alpha_matte(alpha: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The PNG's own soft edge as the matte: exactly 1 on the mask (its pixels stay exact), the alpha outside it."""
+    return np.where(mask > 0, 1.0, alpha.astype(np.float32) / 255.0).astype(np.float32)

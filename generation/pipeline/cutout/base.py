@@ -40,11 +40,6 @@ class Cutout:
     def coverage(self) -> float:
         return float((self.mask > 0).mean())
 
-    @property
-    def touched_edges(self) -> frozenset[str]:
-        """The photo borders the product touches ("left", "top", "right", "bottom"): it was cut by the frame."""
-        return touched_edges(self.mask)
-
 
 Polyline = list[tuple[float, float]]
 
@@ -113,15 +108,3 @@ def checked(cutout: Cutout) -> Cutout:
     if cov > MAX_COVERAGE:
         raise CutoutError(gettext("The product could not be separated from the background."), "mask_covers_photo")
     return cutout
-
-
-def touched_edges(mask: np.ndarray, min_share: float = 0.02) -> frozenset[str]:
-    """Borders along which at least `min_share` of the border's pixels (and 3 px) are product."""
-    fg = mask > 0
-    h, w = fg.shape
-    sides = {"left": fg[:, 0], "right": fg[:, -1], "top": fg[0, :], "bottom": fg[-1, :]}
-    return frozenset(
-        side
-        for side, line in sides.items()
-        if line.sum() >= max(3, min_share * (h if side in ("left", "right") else w))
-    )

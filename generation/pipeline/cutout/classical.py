@@ -7,7 +7,9 @@
    pixels matching the backdrop are sure backdrop; the rest (shadows, grey products) are left open.
 3. A marker-based watershed on the colour gradient settles the open pixels: a soft shadow has no edge, so the
    backdrop floods it; a product, even a pale one, is closed by its sharp silhouette.
-4. At full resolution, a narrow band around the silhouette is re-decided per pixel by projecting its colour between
+4. Regions that sharp edges close off against the product (pale leaves on white: backdrop-like pixel by pixel,
+   but with a silhouette of their own) join it, unless they are holes in the product or as dark as a shadow.
+5. At full resolution, a narrow band around the silhouette is re-decided per pixel by projecting its colour between
    the local product and local backdrop colours, so the upsampled edge lands on the true edge.
 """
 
@@ -29,6 +31,7 @@ BACKDROP_TOLERANCE = 14.0  # RGB distance (0..255 units) within which a border p
 MAX_SHADOW_DARKENING = 0.55  # a soft shadow keeps at least 45 % of the backdrop's brightness
 SHARP_EDGE = 6.0  # grey levels per working pixel: a silhouette's edge is steeper, a soft shadow's is not
 SHARP_SHARE = 0.3  # share of a region's border that must be sharp for it to count as a (pale) product
+PALE_MIN_BRIGHTNESS = 0.88  # a region closed off by edges darker than this share of the backdrop is a shadow
 REFINE_RADIUS = 2  # working pixels either side of the silhouette that are re-decided at full resolution
 
 
@@ -101,8 +104,8 @@ def segment_with_confidence(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     if backdrop.inliers < MIN_BACKDROP_INLIERS:
         raise CutoutError(
             gettext(
-                "The photo's background is not plain enough to cut the product out automatically; "
-                "upload a photo on a plain background, a PNG with transparency, or a mask."
+                "The photo's background is not plain enough to cut the product out automatically; draw a box "
+                "around the product, or upload a photo on a plain background, a PNG with transparency, or a mask."
             ),
             "background_not_plain",
         )
@@ -130,6 +133,7 @@ def segment_with_confidence(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     fg = _keep_main_parts(fg)
     if not fg.any():
         return np.zeros((h, w), np.uint8), 0.0
+    fg = _close_by_edges(fg, elevation, brightness)
     sure = confidence.classical(fg, elevation, backdrop.inliers)
     return refine_full_resolution(rgb, small, fg, scale), sure
 
@@ -228,6 +232,44 @@ def _pale_product_cores(sure_bg: np.ndarray, flooded: np.ndarray, image: np.ndar
         d = dist[y : y + bh, x : x + bw] * roi
         out[y : y + bh, x : x + bw] |= (d > 0.35 * d.max()).astype(np.uint8)
     return out
+
+
+def _close_by_edges(fg: np.ndarray, elevation: np.ndarray, brightness: np.ndarray) -> np.ndarray:
+    """Add the regions that sharp edges close off against the product: pale parts (leaves on white) that look like
+    backdrop pixel by pixel but have a silhouette of their own.
+
+    A region walled in by sharp edges and the product, not reaching the photo's border, is product unless it is
+    mostly walled by the product itself (backdrop seen through a handle) or darker than the backdrop as a shadow is
+    (a hard shadow also has a sharp edge; pale products are as bright as the backdrop or nearly).
+    """
+    sharp = cv2.dilate((elevation > confidence.SHARP_ELEVATION).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    walls = sharp | fg
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~walls).astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return fg
+    h, w = fg.shape
+    touches = np.zeros(count, bool)
+    touches[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    added = np.zeros_like(fg)
+    min_area = max(16, 0.0005 * h * w)
+    for label in range(1, count):
+        if touches[label] or stats[label, cv2.CC_STAT_AREA] < min_area:
+            continue
+        x, y, bw, bh = stats[label, :4]
+        y0, y1, x0, x1 = max(0, y - 8), min(h, y + bh + 8), max(0, x - 8), min(w, x + bw + 8)
+        region = labels[y0:y1, x0:x1] == label
+        # what lies just beyond the region's own edge: product all round means a hole in the product
+        beyond = (cv2.dilate(region.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0) & ~region
+        beyond &= fg[y0:y1, x0:x1] | ~sharp[y0:y1, x0:x1]
+        if not beyond.any() or fg[y0:y1, x0:x1][beyond].mean() > 0.6:
+            continue
+        if np.median(brightness[y0:y1, x0:x1][region]) < PALE_MIN_BRIGHTNESS:  # a shadow
+            continue
+        added[y0:y1, x0:x1] |= region
+    if not added.any():
+        return fg
+    # the walls between the added regions and the product are the pale part's own outline
+    return fg | added | (sharp & (cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0))
 
 
 def _keep_main_parts(fg: np.ndarray) -> np.ndarray:

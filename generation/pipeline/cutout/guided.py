@@ -54,7 +54,8 @@ def guided_cutout(rgb: np.ndarray, guide: CutoutGuide) -> tuple[np.ndarray, floa
     cv2.grabCut(bgr, labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     fg = _fill_small_holes(fg)
-    sure = confidence.guided(fg, small)
+    open_sides = (bx0 == 0, by0 == 0, bx1 == w, by1 == h)
+    sure = confidence.guided(fg, small, (sx0, sy0, min(sw, sx1), min(sh, sy1)), open_sides)
     refined = refine_full_resolution(crop, small, fg, scale) if fg.any() else np.zeros((ch, cw), np.uint8)
     if guide.keep or guide.remove:  # the merchant's strokes are the last word, at full resolution
         _paint_strokes(refined, guide, (cx0, cy0), w, h)
