@@ -27,7 +27,7 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def busy(org) -> tuple[Photo, np.ndarray]:
-    image, truth = synthetic.busy_scene(width=1280, height=1600, seed=0)
+    image, truth = synthetic.busy_scene(width=1024, height=1280, seed=0)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=92)
     photo = PhotoFactory(
