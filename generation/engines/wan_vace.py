@@ -28,6 +28,7 @@ from generation.pipeline.conditions import VaceConditions, build_conditions
 from generation.pipeline.errors import BadInputError, ModelUnavailableError, PipelineError
 
 from .base import RenderRequest
+from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache, skipped_steps
 
 logger = logging.getLogger(__name__)
 
@@ -53,26 +54,33 @@ class GpuOutOfMemoryError(PipelineError):
 
 @dataclass(frozen=True)
 class DitOptions:
-    """Speed options. They apply on CUDA; on CPU only the cache (device-independent) is honoured."""
+    """Speed options. Attention backend and compilation apply on CUDA; the step cache applies on every device."""
 
+    name: str = "vanilla"
     attention: str = "native"  # diffusers attention backend: native, _native_cudnn, _native_flash, _native_efficient
     compile: bool = False  # torch.compile of the transformer's repeated blocks (regional compilation)
-    cache: str = "none"  # none, first_block, taylorseer
-    cache_threshold: float = 0.05  # FirstBlockCache: the 1.3B model needs gentle thresholds
+    cache: str = "none"  # none, or vace_step (generation.engines.vace_cache: skips whole steps, hints included)
+    cache_threshold: float = 0.05  # accumulated relative L1 change of the first block's modulated input
+    cache_warmup_steps: int = 3  # per guidance branch, always computed
+    cache_max_skips: int = 2  # skipped steps in a row at most
     guidance_scale: float = 5.0
 
 
-# settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" skips steps where
-# the first block's residual barely changes.
+# settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" and "fast" skip
+# steps whose input barely changed, reusing the whole block stack's residual (the VACE hints included).
 QUALITY_PRESETS: dict[str, DitOptions] = {
     "vanilla": DitOptions(),
-    "max": DitOptions(attention="_native_cudnn", compile=True),
-    "balanced": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.05),
-    "fast": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.1),
+    "max": DitOptions(name="max", attention="_native_cudnn", compile=True),
+    "balanced": DitOptions(
+        name="balanced", attention="_native_cudnn", compile=True, cache="vace_step", cache_threshold=0.05
+    ),
+    "fast": DitOptions(name="fast", attention="_native_cudnn", compile=True, cache="vace_step", cache_threshold=0.1),
 }
 
 
 def options_for(quality: str, device: torch.device) -> DitOptions:
+    """The settings' preset on CUDA. On CPU the uncached model unless a preset is passed to the engine explicitly
+    (tests and benchmarks do): the CPU runs only the tests' tiny model, where exact outputs matter more."""
     if quality not in QUALITY_PRESETS:
         raise ValueError(f"unknown DiT quality {quality!r}; choose one of {', '.join(QUALITY_PRESETS)}")
     return QUALITY_PRESETS[quality] if device.type == "cuda" else QUALITY_PRESETS["vanilla"]
@@ -150,6 +158,8 @@ class WanVaceEngine:
         self.options = options or options_for(getattr(settings, "SHOPVIDEO_DIT_QUALITY", "balanced"), self.device)
         self.low_memory = False
         self.last_gpu: dict[str, Any] | None = None  # the latest render's GPU memory (render())
+        self.cache_state: Any = None  # the step cache's per-branch state, when the preset has one
+        self.last_skipped: dict[str, int] = {}  # the latest render's skipped steps per guidance branch
         if pipeline is None:
             root = validate_model_folder(model_path)
             pipeline = self._load(root)
@@ -184,15 +194,14 @@ class WanVaceEngine:
                 transformer.set_attention_backend(opts.attention)
             if opts.compile:
                 transformer.compile_repeated_blocks(fullgraph=True)
-        if opts.cache == "first_block":
-            from diffusers.hooks import FirstBlockCacheConfig
-
-            transformer.enable_cache(FirstBlockCacheConfig(threshold=opts.cache_threshold))
-        elif opts.cache == "taylorseer":
-            from diffusers.hooks import TaylorSeerCacheConfig
-
-            transformer.enable_cache(TaylorSeerCacheConfig(cache_interval=2, disable_cache_before_step=3))
+        if opts.cache == "vace_step":
+            config = VaceStepCacheConfig(
+                threshold=opts.cache_threshold, warmup_steps=opts.cache_warmup_steps, max_skips=opts.cache_max_skips
+            )
+            self.cache_state = apply_vace_step_cache(transformer, config)
         elif opts.cache != "none":
+            # diffusers' block caches (FirstBlockCache, MagCache, ...) would add the VACE hints twice on a skipped
+            # step (see generation.engines.vace_cache), so no other cache is offered.
             raise ValueError(f"unknown cache {opts.cache!r}")
 
     def scheduler_for(self, width: int, height: int) -> UniPCMultistepScheduler:
@@ -298,6 +307,7 @@ class WanVaceEngine:
         try:
             return self.pipe(**kwargs, callback_on_step_end=on_step_end).frames
         finally:
+            self.last_skipped = skipped_steps(self.cache_state) if self.cache_state is not None else {}
             # Resets the cache hooks' state also after a cancel or an error, so the next video starts clean.
             self.pipe.maybe_free_model_hooks()
 

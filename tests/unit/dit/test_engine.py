@@ -40,7 +40,7 @@ def test_progress_once_per_step(tiny_model, make_request):
 
 
 def test_cancel_during_the_steps_stops_the_pipeline(tiny_model, make_request):
-    engine = WanVaceEngine(tiny_model[0], options=wan_vace.DitOptions(cache="first_block", cache_threshold=0.05))
+    engine = WanVaceEngine(tiny_model[0], options=wan_vace.QUALITY_PRESETS["balanced"])
     calls = []
 
     def progress(fraction):
@@ -150,7 +150,7 @@ def test_options_presets_apply_on_cuda_only():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert wan_vace.options_for("balanced", cpu) == wan_vace.DitOptions()
     balanced = wan_vace.options_for("balanced", cuda)
-    assert balanced.compile and balanced.attention == "_native_cudnn" and balanced.cache == "first_block"
+    assert balanced.compile and balanced.attention == "_native_cudnn" and balanced.cache == "vace_step"
     assert wan_vace.options_for("max", cuda).cache == "none"
     with pytest.raises(ValueError):
         wan_vace.options_for("ultra", cuda)
