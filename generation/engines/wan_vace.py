@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from generation.pipeline.conditions import VaceConditions, build_conditions
 from generation.pipeline.errors import BadInputError, ModelUnavailableError, PipelineError
 
 from .base import RenderRequest
+from .clips import MAX_CLIP_FRAMES, Clip, extend_with_context, plan_clips
 from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache, skipped_steps
 
 logger = logging.getLogger(__name__)
@@ -159,7 +161,9 @@ class WanVaceEngine:
         self.low_memory = False
         self.last_gpu: dict[str, Any] | None = None  # the latest render's GPU memory (render())
         self.cache_state: Any = None  # the step cache's per-branch state, when the preset has one
-        self.last_skipped: dict[str, int] = {}  # the latest render's skipped steps per guidance branch
+        self.last_skipped: dict[str, int] = {}  # the latest clip's skipped steps per guidance branch
+        self.max_clip_frames = MAX_CLIP_FRAMES  # Wan2.1's training length; longer videos are made as clips
+        self.last_render: dict[str, Any] | None = None  # the latest render's preset, steps, shift, cache, clips
         if pipeline is None:
             root = validate_model_folder(model_path)
             pipeline = self._load(root)
@@ -215,21 +219,31 @@ class WanVaceEngine:
     def steps_for(self, request: RenderRequest) -> int:
         return int(request.steps or getattr(settings, "SHOPVIDEO_DIT_STEPS", DEFAULT_STEPS))
 
-    def pipeline_kwargs(self, cond: VaceConditions, request: RenderRequest) -> dict[str, Any]:
-        """The exact arguments of the WanVACEPipeline call for a request (tests replay them on other pipelines)."""
+    def pipeline_kwargs(
+        self,
+        cond: VaceConditions,
+        request: RenderRequest,
+        clip: Clip | None = None,
+        previous: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """The exact arguments of the WanVACEPipeline call for a request's clip (the whole video by default; tests
+        replay them on other pipelines). `previous`: the frames the clip before it generated."""
+        clip = clip or Clip(0, request.frames, 0)
+        video, mask = extend_with_context(cond.video, cond.mask, clip, previous)
         return {
             "prompt": cond.prompt,
             "negative_prompt": cond.negative_prompt,
-            "video": [Image.fromarray(f) for f in cond.video],
-            "mask": [Image.fromarray(m, mode="L") for m in cond.mask],
+            "video": [Image.fromarray(f) for f in video],
+            "mask": [Image.fromarray(m, mode="L") for m in mask],
             "reference_images": [Image.fromarray(cond.reference_image)],
             "height": request.height,
             "width": request.width,
-            "num_frames": request.frames,
+            "num_frames": clip.frames,
             "num_inference_steps": self.steps_for(request),
             "guidance_scale": self.options.guidance_scale,
-            # A CPU generator gives the same noise on every device, so a seed means the same video anywhere.
-            "generator": torch.Generator("cpu").manual_seed(int(request.seed)),
+            # A CPU generator gives the same noise on every device, so a seed means the same video anywhere; each
+            # clip draws its own noise from the seed.
+            "generator": torch.Generator("cpu").manual_seed(int(request.seed) + clip.first),
             "output_type": "np",
         }
 
@@ -237,6 +251,7 @@ class WanVaceEngine:
         """The frames; on CUDA `last_gpu` then holds the render's peak GPU memory (None on CPU), which the pipeline
         records in the video's metadata, and the worker's GPU report (/metrics) is published."""
         self.last_gpu = None
+        self.last_render = None
         on_gpu = self.device.type == "cuda"
         if on_gpu:
             self._reset_peak_memory()
@@ -254,20 +269,25 @@ class WanVaceEngine:
                 "bad_size",
             )
         cond = build_conditions(request)
-        kwargs = self.pipeline_kwargs(cond, request)
         self.pipe.scheduler = self.scheduler_for(request.width, request.height)
-        try:
-            frames = self._call(kwargs, request)
-        except torch.cuda.OutOfMemoryError as exc:
-            if self.low_memory:
-                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc}") from exc
-            logger.warning("CUDA out of memory; retrying once with CPU offload and VAE tiling")
-            self._enable_low_memory()
-            kwargs = self.pipeline_kwargs(cond, request)  # a fresh generator: the retry uses the same noise
-            try:
-                frames = self._call(kwargs, request)
-            except torch.cuda.OutOfMemoryError as exc2:
-                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc2}") from exc2
+        clips = plan_clips(request.frames, self.max_clip_frames)
+        parts: list[np.ndarray] = []
+        previous: np.ndarray | None = None
+        skipped = 0
+        for index, clip in enumerate(clips):
+            previous = self._render_clip(cond, request, clip, previous, index, len(clips))
+            parts.append(previous[clip.context :])
+            skipped += sum(self.last_skipped.values())
+        frames = np.concatenate(parts)
+        self.last_render = {
+            "preset": self.options.name,
+            "steps": self.steps_for(request),
+            "flow_shift": self.pipe.scheduler.config.flow_shift,
+            "cache": self.options.cache,
+            "clips": [[c.first, c.end] for c in clips],
+            "control": cond.control,
+            "skipped_steps": skipped,  # transformer calls the step cache skipped, over the clips and both branches
+        }
         raw = np.asarray(frames, dtype=np.float32)
         out = frames_to_uint8(raw)
         expected = (request.frames, request.height, request.width, 3)
@@ -278,6 +298,37 @@ class WanVaceEngine:
             bad = int((~np.isfinite(raw)).sum())
             raise DegenerateOutputError(f"the DiT returned degenerate frames ({bad} non-finite values, or all black)")
         return out
+
+    def _render_clip(
+        self,
+        cond: VaceConditions,
+        request: RenderRequest,
+        clip: Clip,
+        previous: np.ndarray | None,
+        index: int,
+        count: int,
+    ) -> np.ndarray:
+        """One clip's frames, (clip.frames, H, W, 3) floats 0..1; progress maps the clip onto the whole video."""
+
+        def progress(fraction: float) -> None:
+            request.on_progress((index + fraction) / count)
+
+        context = None if previous is None else (np.clip(previous, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        kwargs = self.pipeline_kwargs(cond, request, clip, context)
+        try:
+            frames = self._call(kwargs, progress)
+        except torch.cuda.OutOfMemoryError as exc:
+            if self.low_memory:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc}") from exc
+            logger.warning("CUDA out of memory; retrying once with CPU offload and VAE tiling")
+            self._enable_low_memory()
+            kwargs = self.pipeline_kwargs(cond, request, clip, context)  # a fresh generator: the same noise
+            try:
+                frames = self._call(kwargs, progress)
+            except torch.cuda.OutOfMemoryError as exc2:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc2}") from exc2
+        arr = np.asarray(frames, dtype=np.float32)
+        return arr[0] if arr.ndim == 5 else arr
 
     def _device_index(self) -> int:
         return self.device.index if self.device.index is not None else torch.cuda.current_device()
@@ -297,11 +348,11 @@ class WanVaceEngine:
             logger.warning("cannot read the render's GPU memory", exc_info=True)
         gpu_report.publish_quietly()
 
-    def _call(self, kwargs: dict[str, Any], request: RenderRequest) -> Any:
+    def _call(self, kwargs: dict[str, Any], on_progress: Callable[[float], None]) -> Any:
         steps = kwargs["num_inference_steps"]
 
         def on_step_end(pipe: WanVACEPipeline, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            request.on_progress((i + 1) / steps)  # raises JobCanceled to stop the job; it leaves the loop as is
+            on_progress((i + 1) / steps)  # raises JobCanceled to stop the job; it leaves the loop as is
             return tensors
 
         try:
