@@ -169,6 +169,9 @@ SHOPVIDEO_MODEL_PATH = env("SHOPVIDEO_MODEL_PATH", default="")
 # DiT engine: denoising steps when a job names none; quality preset of speed options (vanilla, max, balanced, fast).
 SHOPVIDEO_DIT_STEPS = env.int("SHOPVIDEO_DIT_STEPS", default=30)
 SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
+# The DiT model's family ("vace-1.3B", "vace-14B") for the sizes it accepts (generation.engines.model_sizes); empty:
+# read from SHOPVIDEO_MODEL_PATH's transformer config. Set it on web servers that do not hold the model folder.
+SHOPVIDEO_DIT_MODEL_FAMILY = env("SHOPVIDEO_DIT_MODEL_FAMILY", default="")
 # GPU workers warm the DiT up when their process starts (load, compile, cuDNN autotune) so that the first job does
 # not pay for it: one short render per WIDTHxHEIGHTxFRAMES size (torch.compile specializes on shapes).
 SHOPVIDEO_DIT_WARMUP = env.bool("SHOPVIDEO_DIT_WARMUP", default=False)

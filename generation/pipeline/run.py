@@ -19,7 +19,7 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from generation.engines import RenderRequest, get_engine
+from generation.engines import RenderRequest, get_engine, model_sizes
 from generation.presets import scene_palette
 
 from . import ai_label, captions, credentials, cutout, encode, fidelity, ingest, layout, qa
@@ -276,7 +276,11 @@ def run_pipeline(
         cut = cutout.compute_cutout(photo_in, supplied_mask)
     progress("cutout", _PROGRESS["prepare"])
 
-    engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
+    model_path = spec.model_path or settings.SHOPVIDEO_MODEL_PATH
+    if spec.engine == "dit":
+        # Before the model loads: a size the model was not trained for is refused, never rendered.
+        model_sizes.check_resolution(model_path, spec.resolution)
+    engine = get_engine(spec.engine, model_path)
     forecast = FidelityForecast(
         photo_in.rgb, cut.mask, (spec.width, spec.height), settings.SHOPVIDEO_QA_MIN_PSNR + FIDELITY_MARGIN_DB
     )

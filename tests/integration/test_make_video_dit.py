@@ -115,3 +115,19 @@ def test_ten_seconds_are_made_as_clips_with_the_product_exact_across_the_seams(t
     psnr = product_psnr(frames, np.array(image), mask, np.array(meta["placements"]))
     # Every frame, the clips' first and last frames (the seams) included.
     assert min(psnr) >= 38.0, [(i, round(p, 1)) for i, p in enumerate(psnr) if p < 38.0]
+
+
+def test_720p_with_a_1_3b_model_is_refused_before_it_loads(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from tests.model_folders import config_only_folder
+
+    model = config_only_folder(tmp_path / "vace-1.3b", "vace-1.3B")  # no weights: a load would fail otherwise
+    image, _ = synthetic.product_on_white(width=400, height=500)
+    photo = tmp_path / "photo.jpg"
+    image.save(photo, quality=95)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(CommandError, match=r"^resolution_unsupported_by_model: .*480p"):
+        call_command("make_video", str(photo), "--out", str(out), "--engine", "dit", "--model-path", str(model),
+                     "--resolution", "720p")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg", "vace-1.3b"]
