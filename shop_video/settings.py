@@ -172,6 +172,9 @@ SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
 # The DiT model's family ("vace-1.3B", "vace-14B") for the sizes it accepts (generation.engines.model_sizes); empty:
 # read from SHOPVIDEO_MODEL_PATH's transformer config. Set it on web servers that do not hold the model folder.
 SHOPVIDEO_DIT_MODEL_FAMILY = env("SHOPVIDEO_DIT_MODEL_FAMILY", default="")
+# The pose control's channel order: "bgr" is what VACE's pose annotator outputs (vace/annotators/pose.py reverses the
+# drawing's channels before saving), "rgb" the drawing's own order; which one VACE was trained on is unconfirmed.
+SHOPVIDEO_DIT_POSE_CHANNELS = env("SHOPVIDEO_DIT_POSE_CHANNELS", default="bgr")
 # GPU workers warm the DiT up when their process starts (load, compile, cuDNN autotune) so that the first job does
 # not pay for it: one short render per WIDTHxHEIGHTxFRAMES size (torch.compile specializes on shapes).
 SHOPVIDEO_DIT_WARMUP = env.bool("SHOPVIDEO_DIT_WARMUP", default=False)
