@@ -34,7 +34,7 @@ import torch  # noqa: E402
 from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanVACEPipeline, WanVACETransformer3DModel  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from generation.engines.wan_vace import QUALITY_PRESETS, WanVaceEngine, flow_shift_for  # noqa: E402
+from generation.engines.wan_vace import QUALITY_PRESETS, WanVaceEngine, flow_shift_for, guidance_scale  # noqa: E402
 
 # Wan2.1-VACE-1.3B's transformer config (the diffusers-format checkpoint's transformer/config.json).
 VACE_1_3B = {
@@ -120,7 +120,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         width=width,
         num_frames=frames,
         num_inference_steps=steps,
-        guidance_scale=5.0,
+        guidance_scale=guidance_scale(),
         generator=torch.Generator("cpu").manual_seed(0),
         output_type="np",
         callback_on_step_end=on_step,

@@ -2,7 +2,7 @@
 
 The pipeline is loaded once per worker process from a local diffusers folder (settings.SHOPVIDEO_MODEL_PATH or
 `--model-path`) and kept warm: bf16 on CUDA (the VAE in float32), float32 on CPU for the tests' tiny model.
-Conditioning (product pixels kept through the mask, the product as reference image, pose or canny control) is
+Conditioning (product pixels kept through the mask, the product as reference image, pose or gray control) is
 built by generation.pipeline.conditions; the fidelity lock and QA run after this engine as for every engine.
 """
 
@@ -35,9 +35,12 @@ from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache, skipped_step
 logger = logging.getLogger(__name__)
 
 DEFAULT_STEPS = 30
-# Wan2.1's recommended flow shifts: 3.0 for 480p, 5.0 for 720p. 640×640 is the largest 480p frame of the contract.
-FLOW_SHIFT_480P, FLOW_SHIFT_720P = 3.0, 5.0
-MAX_480P_AREA = 640 * 640
+# The official VACE inference's defaults (settings override them): Wan-Video/Wan2.1 `generate.py` `_validate_args`
+# sets `sample_shift = 16` for "vace" (and flf2v) tasks at every size, where t2v gets 5 and 480p i2v 3;
+# ali-vilab/VACE `vace/vace_wan_inference.py` `validate_args` also defaults `sample_shift` to 16. Guidance: both
+# scripts' `--sample_guide_scale` default, 5.0.
+OFFICIAL_FLOW_SHIFT = 16.0
+OFFICIAL_GUIDANCE_SCALE = 5.0
 REQUIRED_COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
 WEIGHTED_COMPONENTS = ("transformer", "vae", "text_encoder")
 
@@ -65,7 +68,6 @@ class DitOptions:
     cache_threshold: float = 0.05  # accumulated relative L1 change of the first block's modulated input
     cache_warmup_steps: int = 3  # per guidance branch, always computed
     cache_max_skips: int = 2  # skipped steps in a row at most
-    guidance_scale: float = 5.0
 
 
 # settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" and "fast" skip
@@ -89,7 +91,12 @@ def options_for(quality: str, device: torch.device) -> DitOptions:
 
 
 def flow_shift_for(width: int, height: int) -> float:
-    return FLOW_SHIFT_480P if width * height <= MAX_480P_AREA else FLOW_SHIFT_720P
+    """The sampler's flow shift: the official VACE value at every size unless settings say otherwise."""
+    return float(getattr(settings, "SHOPVIDEO_DIT_FLOW_SHIFT", OFFICIAL_FLOW_SHIFT))
+
+
+def guidance_scale() -> float:
+    return float(getattr(settings, "SHOPVIDEO_DIT_GUIDANCE_SCALE", OFFICIAL_GUIDANCE_SCALE))
 
 
 def validate_model_folder(model_path: str | os.PathLike | None) -> Path:
@@ -240,7 +247,7 @@ class WanVaceEngine:
             "width": request.width,
             "num_frames": clip.frames,
             "num_inference_steps": self.steps_for(request),
-            "guidance_scale": self.options.guidance_scale,
+            "guidance_scale": guidance_scale(),
             # A CPU generator gives the same noise on every device, so a seed means the same video anywhere; each
             # clip draws its own noise from the seed.
             "generator": torch.Generator("cpu").manual_seed(int(request.seed) + clip.first),

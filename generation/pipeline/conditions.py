@@ -31,11 +31,22 @@ NO_SIGNAL = 128  # the gray of "generate freely"; VACE's own fill is 127.5 (fram
 # (RESIZE_SIZE, via dwpose `resize_image`, sides rounded to multiples of 64) and the skeleton drawn at that size.
 POSE_CANVAS_SHORT_SIDE = 1024
 
-NEGATIVE_PROMPT = (
-    "distorted product, deformed product, warped or melted packaging, altered logo, garbled text, misspelled text, "
-    "extra letters, unreadable label, duplicate product, extra limbs, extra fingers, deformed hands, "
-    "blurry, low quality, jpeg artifacts, flicker, watermark, subtitles"
+# Wan2.1's own negative prompt, verbatim (Wan-Video/Wan2.1 `wan/configs/shared_config.py` `sample_neg_prompt`,
+# which `WanVace.generate` in `wan/vace.py` uses when none is given): vivid colours, overexposed, static, blurry
+# detail, subtitles, style, artwork, painting, still, overall gray, worst quality, low quality, JPEG artefacts,
+# ugly, incomplete, extra fingers, badly drawn hands and faces, deformed, disfigured limbs, fused fingers,
+# motionless picture, cluttered background, three legs, crowded background, walking backwards.
+OFFICIAL_NEGATIVE_PROMPT = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，"
+    "丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，"
+    "杂乱的背景，三条腿，背景人很多，倒着走"
 )
+# Ours, after it: what goes wrong with a product.
+PRODUCT_NEGATIVE_PROMPT = (
+    "distorted product, deformed product, warped or melted packaging, altered logo, garbled text, misspelled text, "
+    "extra letters, unreadable label, duplicate product, extra limbs, flicker, watermark"
+)
+NEGATIVE_PROMPT = f"{OFFICIAL_NEGATIVE_PROMPT}，{PRODUCT_NEGATIVE_PROMPT}"
 
 
 @dataclass
@@ -104,14 +115,21 @@ def pose_frames(track: PoseTrack, frame_size: tuple[int, int], channel_order: st
 
 
 def build_prompt(request: RenderRequest, pose_description: str | None) -> str:
+    """Descriptive sentences, as the VACE user guide asks ("Use descriptive prompt instead of instructions",
+    ali-vilab/VACE `UserGuide.md`): the product, the scene, the person of the look, the camera."""
     product = request.product_title.strip() or "the product"
     category = request.product_category.replace("_", " ")
-    parts = [f"{product}, a {category} product" if category and category != "other" else product]
+    kind = f", a {category} product," if category and category != "other" else ""
+    sentences = [
+        f"A photorealistic commercial video of {product}{kind} for an online shop in {request.market.name}.",
+        f"The setting is {request.scene.prompt}.",
+    ]
     if request.look is not None:
-        parts.append(f"a person, {request.look.descriptors}, {pose_description or 'with the product'}")
-    parts.append(request.scene.prompt)
-    parts.append("photorealistic commercial product video, sharp focus on the product, smooth natural motion")
-    return ", ".join(p for p in parts if p)
+        sentences.append(f"A person, {request.look.descriptors}, is {pose_description or 'with the product'}.")
+    sentences.append(
+        "The camera moves slowly and smoothly, the product stays sharp and in focus, and the motion is natural."
+    )
+    return " ".join(sentences)
 
 
 def build_conditions(request: RenderRequest, *, erode_px: int = ERODE_PX) -> VaceConditions:

@@ -171,3 +171,21 @@ def test_prompt_from_look_scene_title_and_category(make_request):
     assert "garbled text" in cond.negative_prompt and "distorted product" in cond.negative_prompt
     plain = conditions.build_conditions(make_request())
     assert "person" not in plain.prompt
+
+
+def test_prompt_is_descriptive_sentences(make_request):
+    request = make_request(look="active", category="sports")
+    prompt = conditions.build_conditions(request).prompt
+    sentences = [s for s in prompt.split(". ") if s]
+    assert len(sentences) >= 4 and prompt.endswith(".")
+    assert f"online shop in {request.market.name}" in prompt
+    assert f"A person, {request.look.descriptors}, is standing beside the product." in prompt
+
+
+def test_the_official_negative_prompt_is_extended_not_replaced(make_request):
+    negative = conditions.build_conditions(make_request()).negative_prompt
+    # Wan2.1 shared_config.sample_neg_prompt first, whole ("static", "overall gray", "overexposed", "still picture"),
+    # then ours.
+    assert negative.startswith(conditions.OFFICIAL_NEGATIVE_PROMPT)
+    assert all(term in negative for term in ("静态", "整体发灰", "过曝", "静止不动的画面"))
+    assert negative.endswith(conditions.PRODUCT_NEGATIVE_PROMPT)

@@ -66,12 +66,20 @@ def test_default_steps_come_from_settings(tiny_model, make_request, settings):
     assert len(seen) == 3
 
 
-@pytest.mark.parametrize(("size", "shift"), [((832, 480), 3.0), ((640, 640), 3.0), ((512, 640), 3.0),
-                                             ((1280, 720), 5.0), ((960, 960), 5.0)])  # fmt: skip
-def test_flow_shift_by_resolution(tiny_model, size, shift):
+@pytest.mark.parametrize("size", [(832, 480), (640, 640), (1280, 720)])
+def test_flow_shift_is_the_official_vace_default_at_every_size(tiny_model, size):
     scheduler = WanVaceEngine(tiny_model[0]).scheduler_for(*size)
     assert type(scheduler).__name__ == "UniPCMultistepScheduler"
-    assert scheduler.config.flow_shift == shift and scheduler.config.use_flow_sigmas
+    assert scheduler.config.flow_shift == 16.0 and scheduler.config.use_flow_sigmas
+
+
+def test_flow_shift_and_guidance_are_settings(tiny_model, make_request, settings):
+    settings.SHOPVIDEO_DIT_FLOW_SHIFT, settings.SHOPVIDEO_DIT_GUIDANCE_SCALE = 5.0, 3.5
+    engine = WanVaceEngine(tiny_model[0])
+    assert engine.scheduler_for(832, 480).config.flow_shift == 5.0
+    request = make_request(width=64, height=64, frames=5)
+    kwargs = engine.pipeline_kwargs(build_conditions(request), request)
+    assert kwargs["guidance_scale"] == 3.5
 
 
 def incomplete_copies(folder, tmp_path):
