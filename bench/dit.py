@@ -111,6 +111,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         marks.append(time.perf_counter())
         return tensors
 
+    skipped_before = engine.cache_counts.skipped if engine.cache_counts is not None else 0
     sync()
     start = time.perf_counter()
     out = pipe(
@@ -128,6 +129,8 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
     ).frames
     sync()
     end = time.perf_counter()
+    # Transformer calls the step cache skipped (both guidance branches).
+    skipped = (engine.cache_counts.skipped if engine.cache_counts is not None else 0) - skipped_before
     pipe.maybe_free_model_hooks()
     step_times = np.diff([start, *marks])
     # The first step pays compilation and warm-up; the steady state is the median of the others.
@@ -137,6 +140,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         "first_step_s": float(step_times[0]),
         "denoise_s": float(marks[-1] - start),
         "end_to_end_s": end - start,
+        "skipped_calls": skipped,
         "frames_out": np.asarray(out)[0],
     }
 

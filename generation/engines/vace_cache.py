@@ -37,6 +37,15 @@ class VaceStepCacheConfig:
     max_skips: int = 2
 
 
+@dataclass
+class VaceStepCacheCounts:
+    """Transformer calls since the cache was applied; never reset (the pipeline resets the hooks' state at the end
+    of every call, so per-video figures are differences of these)."""
+
+    calls: int = 0
+    skipped: int = 0
+
+
 class _State(BaseState):
     def __init__(self) -> None:
         super().__init__()
@@ -44,7 +53,7 @@ class _State(BaseState):
 
     def reset(self) -> None:
         self.calls = 0  # transformer calls in this guidance branch
-        self.skipped = 0  # how many of them were skipped (tests and logs read it)
+        self.skipped = 0  # how many of them were skipped
         self.skip = False  # the current call
         self.skips_in_row = 0
         self.accumulated = 0.0
@@ -64,11 +73,18 @@ class _DecideHook(ModelHook):
 
     _is_stateful = True
 
-    def __init__(self, manager: StateManager, config: VaceStepCacheConfig, first_block: torch.nn.Module) -> None:
+    def __init__(
+        self,
+        manager: StateManager,
+        config: VaceStepCacheConfig,
+        first_block: torch.nn.Module,
+        counts: VaceStepCacheCounts,
+    ) -> None:
         super().__init__()
         self.manager = manager
         self.config = config
         self.first_block = first_block
+        self.counts = counts
 
     def _modulated(self, hidden_states: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
         # WanTransformerBlock.forward's first line: the self-attention input, modulated by the timestep.
@@ -91,7 +107,9 @@ class _DecideHook(ModelHook):
             )
         state.skip = skip
         state.block_input = hidden_states
+        self.counts.calls += 1
         if skip:
+            self.counts.skipped += 1
             state.skipped += 1
             state.skips_in_row += 1
             return torch.zeros_like(hidden_states), control_hidden_states
@@ -159,18 +177,19 @@ class _ResidualHook(ModelHook):
         return self.fn_ref.original_forward(hidden_states, *args, **kwargs)
 
 
-def apply_vace_step_cache(transformer: torch.nn.Module, config: VaceStepCacheConfig) -> StateManager:
-    """Hooks the cache onto a WanVACETransformer3DModel; returns the state manager (per guidance branch state)."""
+def apply_vace_step_cache(transformer: torch.nn.Module, config: VaceStepCacheConfig) -> VaceStepCacheCounts:
+    """Hooks the cache onto a WanVACETransformer3DModel; returns its running counts of calls and skips."""
     manager = StateManager(_State)
+    counts = VaceStepCacheCounts()
     hooks: list[tuple[torch.nn.Module, ModelHook]] = [
-        (transformer.vace_blocks[0], _DecideHook(manager, config, transformer.blocks[0]))
+        (transformer.vace_blocks[0], _DecideHook(manager, config, transformer.blocks[0], counts))
     ]
     hooks += [(block, _VaceBlockHook(manager)) for block in transformer.vace_blocks[1:]]
     hooks += [(block, _BlockHook(manager, first=i == 0)) for i, block in enumerate(transformer.blocks)]
     hooks.append((transformer.norm_out, _ResidualHook(manager)))
     for module, hook in hooks:
         HookRegistry.check_if_exists_or_initialize(module).register_hook(hook, _HOOK)
-    return manager
+    return counts
 
 
 def remove_vace_step_cache(transformer: torch.nn.Module) -> None:
@@ -178,8 +197,3 @@ def remove_vace_step_cache(transformer: torch.nn.Module) -> None:
         registry = getattr(module, "_diffusers_hook", None)
         if registry is not None and _HOOK in registry.hooks:
             registry.remove_hook(_HOOK, recurse=False)
-
-
-def skipped_steps(manager: StateManager) -> dict[str, int]:
-    """Skipped transformer calls per guidance branch ("cond", "uncond") since the last reset."""
-    return {name: state.skipped for name, state in manager._state_cache.items()}

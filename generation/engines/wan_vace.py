@@ -30,7 +30,7 @@ from generation.pipeline.errors import BadInputError, ModelUnavailableError, Pip
 
 from .base import RenderRequest
 from .clips import MAX_CLIP_FRAMES, Clip, extend_with_context, plan_clips
-from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache, skipped_steps
+from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,7 @@ class WanVaceEngine:
         self.options = options or options_for(getattr(settings, "SHOPVIDEO_DIT_QUALITY", "balanced"), self.device)
         self.low_memory = False
         self.last_gpu: dict[str, Any] | None = None  # the latest render's GPU memory (render())
-        self.cache_state: Any = None  # the step cache's per-branch state, when the preset has one
-        self.last_skipped: dict[str, int] = {}  # the latest clip's skipped steps per guidance branch
+        self.cache_counts: Any = None  # the step cache's running counts of calls and skips, when the preset has one
         self.max_clip_frames = MAX_CLIP_FRAMES  # Wan2.1's training length; longer videos are made as clips
         self.last_render: dict[str, Any] | None = None  # the latest render's preset, steps, shift, cache, clips
         if pipeline is None:
@@ -209,7 +208,7 @@ class WanVaceEngine:
             config = VaceStepCacheConfig(
                 threshold=opts.cache_threshold, warmup_steps=opts.cache_warmup_steps, max_skips=opts.cache_max_skips
             )
-            self.cache_state = apply_vace_step_cache(transformer, config)
+            self.cache_counts = apply_vace_step_cache(transformer, config)
         elif opts.cache != "none":
             # diffusers' block caches (FirstBlockCache, MagCache, ...) would add the VACE hints twice on a skipped
             # step (see generation.engines.vace_cache), so no other cache is offered.
@@ -280,11 +279,11 @@ class WanVaceEngine:
         clips = plan_clips(request.frames, self.max_clip_frames)
         parts: list[np.ndarray] = []
         previous: np.ndarray | None = None
-        skipped = 0
+        skipped_before = self.cache_counts.skipped if self.cache_counts is not None else 0
         for index, clip in enumerate(clips):
             previous = self._render_clip(cond, request, clip, previous, index, len(clips))
             parts.append(previous[clip.context :])
-            skipped += sum(self.last_skipped.values())
+        skipped = (self.cache_counts.skipped if self.cache_counts is not None else 0) - skipped_before
         frames = np.concatenate(parts)
         self.last_render = {
             "preset": self.options.name,
@@ -365,7 +364,6 @@ class WanVaceEngine:
         try:
             return self.pipe(**kwargs, callback_on_step_end=on_step_end).frames
         finally:
-            self.last_skipped = skipped_steps(self.cache_state) if self.cache_state is not None else {}
             # Resets the cache hooks' state also after a cancel or an error, so the next video starts clean.
             self.pipe.maybe_free_model_hooks()
 

@@ -1,8 +1,12 @@
 """The step cache of the DiT presets on a tiny VACE transformer: a skipped step never adds the VACE hints twice."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
 
+from generation.engines import wan_vace
 from generation.engines.wan_vace import QUALITY_PRESETS, WanVaceEngine
 
 from .tiny_wan import TEXT_DIM, Z_DIM, build_pipeline
@@ -101,3 +105,13 @@ def test_the_cache_state_is_reset_for_the_next_video():
         for _ in range(warmup):
             pipe.transformer(**inputs)
     assert len(computed) == warmup  # a new video starts with its warm-up computed, not with the old residual
+
+
+def test_the_engine_reports_the_skipped_steps_of_a_render(tiny_model, make_request):
+    # A threshold nothing reaches: every call after the one warm-up call of each guidance branch is skipped.
+    options = wan_vace.DitOptions(name="test", cache="vace_step", cache_threshold=1e9, cache_warmup_steps=1)
+    engine = WanVaceEngine(tiny_model[0], options=dataclasses.replace(options, cache_max_skips=100))
+    frames = engine.render(make_request(width=64, height=64, frames=5, steps=4))
+    assert np.isfinite(frames).all() and frames.std() > 1.0
+    assert engine.last_render["cache"] == "vace_step" and engine.last_render["preset"] == "test"
+    assert engine.last_render["skipped_steps"] == 2 * 3  # cond and uncond, steps 2-4
