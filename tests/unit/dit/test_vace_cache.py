@@ -115,3 +115,24 @@ def test_the_engine_reports_the_skipped_steps_of_a_render(tiny_model, make_reque
     assert np.isfinite(frames).all() and frames.std() > 1.0
     assert engine.last_render["cache"] == "vace_step" and engine.last_render["preset"] == "test"
     assert engine.last_render["skipped_steps"] == 2 * 3  # cond and uncond, steps 2-4
+
+
+def test_each_guidance_branch_has_its_own_residual():
+    # The unconditional call sees the same latents and timestep as the conditional one (the same modulated input),
+    # but another text: it must never reuse the conditional call's residual.
+    pipe = vace_pipeline()
+    options = wan_vace.DitOptions(name="test", cache="vace_step", cache_threshold=1e9, cache_warmup_steps=0)
+    WanVaceEngine.from_pipeline(pipe, options=options)
+    transformer = pipe.transformer
+    cond, uncond = step_inputs(1.0), step_inputs(1.0)
+    uncond["encoder_hidden_states"] = torch.zeros_like(cond["encoder_hidden_states"])
+    with torch.no_grad():
+        with transformer.cache_context("cond"):
+            transformer(**cond)
+        with transformer.cache_context("uncond"):
+            got = transformer(**uncond)[0]
+        pipe.maybe_free_model_hooks()
+    reference = vace_pipeline().transformer
+    with torch.no_grad():
+        expected = reference(**uncond)[0]
+    assert float((got - expected).abs().max()) < 1e-5
