@@ -319,7 +319,7 @@ class WanVaceEngine:
         def progress(fraction: float) -> None:
             request.on_progress((index + fraction) / count)
 
-        context = None if previous is None else (np.clip(previous, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        context = None if previous is None else frames_to_uint8(previous)  # the pixels the next clip continues
         kwargs = self.pipeline_kwargs(cond, request, clip, context)
         try:
             frames = self._call(kwargs, progress)
