@@ -85,6 +85,7 @@ def product_psnr(frames: np.ndarray, rgb: np.ndarray, mask: np.ndarray, placemen
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3000)  # the tiny model's VAE at 512×640 costs ≈ 3 s per frame on one CPU thread
 def test_ten_seconds_are_made_as_clips_with_the_product_exact_across_the_seams(tmp_path):
     model, _ = save_tiny_model(tmp_path / "tiny-wan")
     image, _ = synthetic.product_on_white(width=720, height=900)
@@ -97,10 +98,13 @@ def test_ten_seconds_are_made_as_clips_with_the_product_exact_across_the_seams(t
     cmd = [sys.executable, "manage.py", "make_video", str(photo), "--out", str(out), "--engine", "dit",
            "--model-path", str(model), "--steps", "1", "--resolution", "480p", "--aspect", "4:5",
            "--seconds", "10", "--title", "Red bottle"]  # fmt: skip
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=2900)
+    elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-3000:]
 
     meta = json.loads(out.with_name("out.json").read_text())
+    print(f"make_video dit 512x640x161, 1 step: {elapsed:.1f}s; attempts {meta['attempts']}; timings {meta['timings']}")
     assert (meta["width"], meta["height"], meta["fps"], meta["frames"]) == (512, 640, 16, 161)
     dit = meta["dit"]
     assert dit["steps"] == 1 and dit["flow_shift"] > 0 and dit["preset"] and dit["cache"]
