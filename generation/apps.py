@@ -11,6 +11,7 @@ class GenerationConfig(AppConfig):
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
 
+        from generation import checks as cutout_checks  # noqa: F401  (the learned cutout model)
         from generation import tasks_import  # noqa: F401
         from generation.imports import checks  # noqa: F401
 

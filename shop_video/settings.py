@@ -199,6 +199,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- Generation ---------------------------------------------------------------------------------------------
 SHOPVIDEO_WORK_DIR = Path(env("SHOPVIDEO_WORK_DIR", default=str(VAR_DIR / "work")))
 SHOPVIDEO_MODEL_PATH = env("SHOPVIDEO_MODEL_PATH", default="")
+# Learned cutout: a local ONNX salient-object model (BiRefNet, ISNet, U²-Net); empty: classical segmentation.
+# Its input side when the model's shape is dynamic, and its normalisation when the model's metadata has none.
+SHOPVIDEO_CUTOUT_MODEL = env("SHOPVIDEO_CUTOUT_MODEL", default="")
+SHOPVIDEO_CUTOUT_MODEL_SIZE = env.int("SHOPVIDEO_CUTOUT_MODEL_SIZE", default=1024)
+SHOPVIDEO_CUTOUT_MODEL_MEAN = tuple(env.list("SHOPVIDEO_CUTOUT_MODEL_MEAN", cast=float, default=[0.485, 0.456, 0.406]))
+SHOPVIDEO_CUTOUT_MODEL_STD = tuple(env.list("SHOPVIDEO_CUTOUT_MODEL_STD", cast=float, default=[0.229, 0.224, 0.225]))
 # DiT engine: denoising steps when a job names none; quality preset of speed options (vanilla, max, balanced, fast).
 SHOPVIDEO_DIT_STEPS = env.int("SHOPVIDEO_DIT_STEPS", default=30)
 SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")

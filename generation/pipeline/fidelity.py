@@ -5,7 +5,9 @@ Wherever the photo's bilinear sample is made of product pixels only, the frame g
 independent checker that warps the photo itself sees the merchant's pixels. Only the silhouette, where the
 sample would mix in the photo's backdrop, is blended: from premultiplied colour (the product's own colour, never
 the backdrop's, so no halo) with the bilinear coverage as alpha, softened outwards by a small Gaussian so the
-edge is a clean 1–2 px feather on every scale without touching a single exact pixel inside.
+edge is a clean 1–2 px feather on every scale without touching a single exact pixel inside. The coverage is the
+cutout's boundary matte when it has one (soft along the silhouette, exactly 1 inside), so a product scaled up shows
+the photographed edge rather than the binary mask's pixel steps.
 
 Speed: everything is computed in the product's box in the frame (plus a margin), not in the full frame; the
 colour through a warp anchored at the frame's corner, which keeps it bit-identical to a full-frame warpAffine
@@ -38,13 +40,15 @@ class ProductSource:
     premult: np.ndarray  # (h + 4, w + 4, 3) float32 colour × mask
     soft_cover: np.ndarray  # the two above blurred: the product's colour next to its silhouette
     soft_premult: np.ndarray
+    alpha: np.ndarray  # (h + 4, w + 4) float32 the coverage drawn: the boundary matte, else `cover`
 
     @classmethod
-    def prepare(cls, photo_rgb: np.ndarray, mask: np.ndarray) -> ProductSource:
+    def prepare(cls, photo_rgb: np.ndarray, mask: np.ndarray, matte: np.ndarray | None = None) -> ProductSource:
+        """`matte` (0..1, exactly 1 inside) softens the silhouette's coverage; colours stay the product's own."""
         if photo_rgb.shape[:2] != mask.shape[:2]:
             raise ValueError(f"photo {photo_rgb.shape[:2]} and mask {mask.shape[:2]} differ in size")
         binary = mask > 0
-        ys, xs = np.nonzero(binary)
+        ys, xs = np.nonzero(binary if matte is None else binary | (matte > 0))
         if not len(xs):
             raise ValueError("the product mask is empty")
         box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
@@ -54,7 +58,8 @@ class ProductSource:
         premult *= cover[..., None]
         soft_cover = cv2.GaussianBlur(cover, (0, 0), 1.0)
         soft_premult = cv2.GaussianBlur(premult, (0, 0), 1.0)
-        return cls(np.ascontiguousarray(photo_rgb), box, cover, premult, soft_cover, soft_premult)
+        alpha = cover if matte is None else np.pad(matte[y0:y1, x0:x1].astype(np.float32), PAD)
+        return cls(np.ascontiguousarray(photo_rgb), box, cover, premult, soft_cover, soft_premult, alpha)
 
     def corners(self) -> np.ndarray:
         """The corners of the box grown by one pixel (the bilinear reach), photo pixel coordinates, (4, 2)."""
@@ -148,8 +153,10 @@ def warp_crop(src: np.ndarray, origin: tuple[int, int], placement: np.ndarray, b
 class FidelityLock:
     """Composites the product into frames; prepare once per video, then `apply` per frame."""
 
-    def __init__(self, photo_rgb: np.ndarray, mask: np.ndarray, frame_size: tuple[int, int]):
-        self.source = ProductSource.prepare(photo_rgb, mask)
+    def __init__(
+        self, photo_rgb: np.ndarray, mask: np.ndarray, frame_size: tuple[int, int], matte: np.ndarray | None = None
+    ):
+        self.source = ProductSource.prepare(photo_rgb, mask, matte)
         self.frame_size = frame_size
 
     def layer(self, placement: np.ndarray) -> ProductLayer:
@@ -160,7 +167,7 @@ class FidelityLock:
         if x1 <= x0 or y1 <= y0:  # the product is entirely outside the frame
             return ProductLayer(box, np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32))
         colour = warp_box_exact(src.photo, placement, box, self.frame_size)
-        cover = warp_crop(src.cover, (src.box[0] - PAD, src.box[1] - PAD), placement, box)
+        cover = warp_crop(src.alpha, (src.box[0] - PAD, src.box[1] - PAD), placement, box)
         # Outward only: inside the bilinear edge the coverage stays; outside it a soft tail continues.
         alpha = np.maximum(cover, cv2.GaussianBlur(cover, (0, 0), FEATHER_SIGMA))
         alpha[cover >= INSIDE] = 1.0
@@ -213,12 +220,18 @@ def warp_product(photo_rgb: np.ndarray, mask: np.ndarray, placement: np.ndarray,
     return colour, alpha
 
 
-def lock_frames(frames: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, placements: np.ndarray):
+def lock_frames(
+    frames: np.ndarray,
+    photo_rgb: np.ndarray,
+    mask: np.ndarray,
+    placements: np.ndarray,
+    matte: np.ndarray | None = None,
+):
     """Composite the product into each frame in place; returns the per-frame layers (for encode and QA)."""
     n, height, width = frames.shape[:3]
     if n != len(placements):
         raise ValueError(f"{n} frames but {len(placements)} placements")
-    lock = FidelityLock(photo_rgb, mask, (width, height))
+    lock = FidelityLock(photo_rgb, mask, (width, height), matte)
     return [lock.apply(frames[i], placements[i]) for i in range(n)]
 
 

@@ -28,6 +28,19 @@ class Layout:
         return int(self.placements.shape[0])
 
 
+SIDES = ("left", "top", "right", "bottom")
+MIN_CUT_SHARE = 0.02  # of a photo border's length: the product was cut by the photo's edge there
+
+
+def cut_sides(mask: np.ndarray) -> frozenset[str]:
+    """The photo borders the product is cut by (a held product's arm, a garment cropped at the bottom)."""
+    fg = mask > 0
+    h, w = fg.shape
+    lines = {"left": fg[:, 0], "top": fg[0, :], "right": fg[:, -1], "bottom": fg[-1, :]}
+    length = {"left": h, "top": w, "right": h, "bottom": w}
+    return frozenset(s for s, line in lines.items() if line.sum() >= max(3, MIN_CUT_SHARE * length[s]))
+
+
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
@@ -126,12 +139,18 @@ def plan_layout(
     motion: str | None = None,
     seed: int = 0,
     fill: float = 0.62,
+    anchored: frozenset[str] | None = None,
 ) -> Layout:
     """Per-frame placements for the product cut out by `mask` (H×W, photo size) in a frame of (width, height).
 
     The product's box fills `fill` of the frame's limiting side at rest; each motion moves within the room the
     frame leaves, and the whole move is scaled down until the product's box (rotated, scaled, moved) stays inside
     the safe margin in every frame. All curves are smooth in time (continuous velocity), eased at the ends.
+
+    A product cut by the photo's edge (`anchored`; by default the side the mask touches, when it touches just one)
+    keeps that edge on the frame's edge in every frame: the motion still moves and scales it, but without rotation,
+    and the cut side is pinned one pixel past the frame's border, so an arm enters from the border instead of
+    floating in the scene.
     """
     if motion is None:
         motion = choose_motion(seed)
@@ -148,6 +167,12 @@ def plan_layout(
     t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.ones(1)
     direction = 1.0 if np.random.default_rng(seed).random() < 0.5 else -1.0
     curves = _curves(motion, t, direction)
+    if anchored is None:
+        cut = cut_sides(mask)
+        # One cut side is an arm or a cropped hem; a corner or the whole photo is a framing choice, laid out as is.
+        anchored = cut if len(cut) == 1 else frozenset()
+    if anchored:
+        curves["angle"] = np.zeros_like(t)  # a tilted cut edge would leave a wedge of scene beside it
     centre = ((width - 1) / 2.0, (height - 1) / 2.0)
     # The shorter of the frame's sides limits the product; tall products sit a little low, as on a table.
     base = fill * min(width / bw, height / bh)
@@ -157,17 +182,41 @@ def plan_layout(
             max(0.0, (width - 2 * margin - peak * bw) / 2.0) * 0.5,
             max(0.0, (height - 2 * margin - peak * bh) / 2.0) * 0.5,
         )
-        placements = _placements(curves, base, centre, room, pc)
+        placements = _anchor(_placements(curves, base, centre, room, pc), bbox, anchored, (width, height))
         ext = frame_extent(placements, bbox)
-        worst = max(
-            margin - ext[:, 0].min(),
-            margin - ext[:, 1].min(),
-            ext[:, 2].max() - (width - 1 - margin),
-            ext[:, 3].max() - (height - 1 - margin),
-        )
+        overflow = {
+            "left": margin - ext[:, 0].min(),
+            "top": margin - ext[:, 1].min(),
+            "right": ext[:, 2].max() - (width - 1 - margin),
+            "bottom": ext[:, 3].max() - (height - 1 - margin),
+        }
+        worst = max((v for side, v in overflow.items() if side not in anchored), default=0.0)
         if worst <= 0:
             break
         base *= 0.97
     else:  # pragma: no cover - a box that fits nowhere would need a frame smaller than its margins
         raise ValueError("the product cannot be placed inside the frame")
-    return Layout(placements=placements, motion=motion, product_bbox=bbox, extras={"safe_margin": margin})
+    extras = {"safe_margin": margin, **({"anchored": sorted(anchored)} if anchored else {})}
+    return Layout(placements=placements, motion=motion, product_bbox=bbox, extras=extras)
+
+
+def _anchor(
+    placements: np.ndarray, bbox: tuple[int, int, int, int], sides: frozenset[str], frame_size: tuple[int, int]
+) -> np.ndarray:
+    """Shift each (unrotated) placement so the product's cut sides lie one pixel past the frame's borders."""
+    if not sides:
+        return placements
+    out = placements.copy()
+    width, height = frame_size
+    x0, y0, x1, y1 = bbox
+    sx, sy = out[:, 0, 0], out[:, 1, 1]
+    # the photo's outer pixel boundary (x0 - 0.5 … x1 - 0.5) lands at -1.5 or size + 0.5 in frame coordinates
+    if "left" in sides:
+        out[:, 0, 2] = -1.5 - sx * (x0 - 0.5)
+    elif "right" in sides:
+        out[:, 0, 2] = width + 0.5 - sx * (x1 - 0.5)
+    if "top" in sides:
+        out[:, 1, 2] = -1.5 - sy * (y0 - 0.5)
+    elif "bottom" in sides:
+        out[:, 1, 2] = height + 0.5 - sy * (y1 - 0.5)
+    return out

@@ -60,6 +60,8 @@ class PipelineResult:
     fidelity: dict | None = None  # the layout's product fill and the PSNR 4:2:0 allows it (FidelityForecast)
     dit: dict | None = None  # the DiT's preset, steps, flow shift, cache and clips; None for other engines
 
+    cutout: dict | None = None  # the cutout's method, confidence and needs_review
+
     @property
     def duration_seconds(self) -> float:
         return self.frames / self.fps
@@ -94,6 +96,8 @@ class PipelineResult:
             "gpu": self.gpu,
             "fidelity": self.fidelity,
             **({"dit": self.dit} if self.dit is not None else {}),
+
+            "cutout": self.cutout,
         }
 
 
@@ -259,10 +263,17 @@ def run_pipeline(
     out_path: str | Path,
     spec: VariantSpec,
     supplied_mask: np.ndarray | None = None,
+    guide: cutout.CutoutGuide | None = None,
+    mask_needs_review: bool = False,
     on_progress: ProgressHook | None = None,
     qa_retries: int = 1,
 ) -> PipelineResult:
-    """Make one video. Raises PipelineError (with a stable `code`) for bad input; writes nothing then."""
+    """Make one video. Raises PipelineError (with a stable `code`) for bad input; writes nothing then.
+
+    `guide` (a box and strokes) makes the cutout guided. A cutout that needs review (its confidence is below its
+    method's threshold, or `mask_needs_review`: the supplied mask is an automatic cutout nobody checked yet) never
+    passes QA: the video is made, and held for a person to look at.
+    """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     progress = on_progress or (lambda stage, fraction: None)
@@ -273,7 +284,8 @@ def run_pipeline(
     with timer.stage("ingest"):
         photo_in = ingest.ingest_photo(photo)
     with timer.stage("cutout"):
-        cut = cutout.compute_cutout(photo_in, supplied_mask)
+        cut = cutout.compute_cutout(photo_in, supplied_mask, guide=guide)
+    needs_review = cut.needs_review or mask_needs_review
     progress("cutout", _PROGRESS["prepare"])
 
     model_path = spec.model_path or settings.SHOPVIDEO_MODEL_PATH
@@ -364,7 +376,7 @@ def run_pipeline(
                     gpu = rendered_gpu
                 with timer.stage("fidelity"):
                     # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
-                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements)
+                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements, cut.matte)
                 if caption_plan is not None:
                     with timer.stage("captions"):
                         # After the lock, outside the product's box (check_clear): the product stays exact.
@@ -384,7 +396,8 @@ def run_pipeline(
             except BaseException:
                 outputs.discard()
                 raise
-            passed = report_qa.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+            qa_ok = report_qa.passes(settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM)
+            passed = qa_ok and not needs_review
             result = PipelineResult(
                 video_path=out_path,
                 poster_path=outputs.final[".poster.jpg"],
@@ -409,6 +422,8 @@ def run_pipeline(
                 ai_label=label_plan.summary() if label_plan else None,
                 fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
                 dit=_dit_summary(engine),
+
+                cutout={"method": cut.method, "confidence": cut.confidence, "needs_review": needs_review},
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
                 if best is not None:
@@ -416,7 +431,7 @@ def run_pipeline(
                 best = (result, outputs)
             else:
                 outputs.discard()
-            if passed:
+            if qa_ok:  # another render cannot make an unsure cutout sure
                 break
         assert best is not None
         result, outputs = best

@@ -229,7 +229,7 @@ class ColourShiftEngine:
 
 def test_qa_catches_a_wrong_product_retries_and_marks_it(workdir, monkeypatch):
     monkeypatch.setattr(run_module, "get_engine", lambda name, path="": ColourShiftEngine())
-    monkeypatch.setattr(run_module.fidelity, "lock_frames", lambda frames, photo, mask, placements: None)
+    monkeypatch.setattr(run_module.fidelity, "lock_frames", lambda frames, photo, mask, placements, matte=None: None)
     photo = _photo("alpha", workdir)
     out = workdir / "wrong.mp4"
     stages = []

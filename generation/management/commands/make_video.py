@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.constants import ASPECT_RATIOS, RESOLUTIONS
-from generation.pipeline.cutout import load_mask
+from generation.pipeline.cutout import CutoutGuide, load_mask
 from generation.pipeline.errors import PipelineError
 from generation.pipeline.layout import MOTIONS
 from generation.pipeline.platforms import PLATFORMS
@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("photo", type=Path)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--mask", type=Path, help="product mask (white = product); wins over the cutout")
+        parser.add_argument(
+            "--box",
+            metavar="X0,Y0,X1,Y1",
+            help="a rough box around the product (photo pixels after EXIF rotation): a guided cutout",
+        )
         parser.add_argument("--engine", choices=["compositor", "dit"], default="compositor")
         parser.add_argument("--model-path", help="local diffusers folder for --engine dit")
         parser.add_argument("--market", default="us", choices=sorted(MARKETS_BY_SLUG))
@@ -51,6 +56,7 @@ class Command(BaseCommand):
             raise CommandError(f"bad_output: --out must be a path ending in .mp4, not {out}")
         if opts["mask"] and not opts["mask"].is_file():
             raise CommandError(f"bad_mask: no such file: {opts['mask']}")
+        guide = _parse_box(opts["box"]) if opts["box"] else None
         try:
             mask = load_mask(opts["mask"]) if opts["mask"] else None
             spec = VariantSpec(
@@ -75,7 +81,7 @@ class Command(BaseCommand):
                 cta=opts["cta"],
                 platform=opts["platform"],
             )
-            result = run_pipeline(photo=photo, out_path=out, spec=spec, supplied_mask=mask)
+            result = run_pipeline(photo=photo, out_path=out, spec=spec, supplied_mask=mask, guide=guide)
         except PipelineError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         q = result.qa
@@ -84,5 +90,18 @@ class Command(BaseCommand):
             f"product PSNR min {q.psnr_min:.1f} dB, SSIM min {q.ssim_min:.3f}, flicker {q.flicker:.2f}"
             + ("" if result.qa_passed else " — QA below threshold: marked for review")
         )
+        cut = result.cutout or {}
+        self.stdout.write(
+            f"cutout: {cut.get('method')}, confidence {cut.get('confidence', 0):.2f}"
+            + (" — needs review: check the cutout (--box or --mask)" if cut.get("needs_review") else "")
+        )
         timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
         self.stdout.write(f"timings: {timings}")
+
+
+def _parse_box(text: str) -> CutoutGuide:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise CommandError(f"cutout_box_invalid: --box must be X0,Y0,X1,Y1 in photo pixels, not {text!r}") from exc
+    return CutoutGuide(box=(round(x0), round(y0), round(x1), round(y1)))

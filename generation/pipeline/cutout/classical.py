@@ -1,6 +1,4 @@
-"""Stage 2: the product mask. A supplied mask wins; then a PNG's alpha; then classical segmentation.
-
-Segmentation (photos on a plain or smoothly graded studio backdrop):
+"""Classical automatic cutout for photos on a plain or smoothly graded studio backdrop:
 1. On a working copy (longest side ``WORK_SIDE``), fit a smooth backdrop model (quadratic in x, y per channel) to
    the photo's border, robustly. When the border is not explained by such a model, the photo was not taken on a
    plain backdrop and we refuse (``background_not_plain``) rather than guess.
@@ -9,117 +7,32 @@ Segmentation (photos on a plain or smoothly graded studio backdrop):
    pixels matching the backdrop are sure backdrop; the rest (shadows, grey products) are left open.
 3. A marker-based watershed on the colour gradient settles the open pixels: a soft shadow has no edge, so the
    backdrop floods it; a product, even a pale one, is closed by its sharp silhouette.
-4. At full resolution, a narrow band around the silhouette is re-decided per pixel by projecting its colour between
+4. Regions that sharp edges close off against the product (pale leaves on white: backdrop-like pixel by pixel,
+   but with a silhouette of their own) join it, unless they are holes in the product or as dark as a shadow.
+5. At full resolution, a narrow band around the silhouette is re-decided per pixel by projecting its colour between
    the local product and local backdrop colours, so the upsampled edge lands on the true edge.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
 
 import cv2
 import numpy as np
 from django.utils.translation import gettext
-from PIL import ImageOps
 from skimage.segmentation import watershed
 
-from .errors import BadInputError
-from .ingest import IngestedPhoto, IngestError, open_image, read_bytes, to_srgb8
+from . import confidence
+from .base import MIN_COVERAGE, CutoutError
 
 WORK_SIDE = 1024  # segmentation runs on a downscaled copy; the edge is then refined at full resolution
-MIN_COVERAGE = 0.002
-MAX_COVERAGE = 0.98
 MIN_BACKDROP_INLIERS = 0.6  # share of the border that must fit the smooth backdrop model
 BACKDROP_TOLERANCE = 14.0  # RGB distance (0..255 units) within which a border pixel counts as backdrop
 MAX_SHADOW_DARKENING = 0.55  # a soft shadow keeps at least 45 % of the backdrop's brightness
 SHARP_EDGE = 6.0  # grey levels per working pixel: a silhouette's edge is steeper, a soft shadow's is not
 SHARP_SHARE = 0.3  # share of a region's border that must be sharp for it to count as a (pale) product
+PALE_MIN_BRIGHTNESS = 0.88  # a region closed off by edges darker than this share of the backdrop is a shadow
 REFINE_RADIUS = 2  # working pixels either side of the silhouette that are re-decided at full resolution
-
-
-class CutoutError(BadInputError):
-    code = "cutout_failed"
-
-
-@dataclass
-class Cutout:
-    mask: np.ndarray  # (H, W) uint8, 0 or 255, at the photo's size
-    source: str  # "supplied" | "alpha" | "segmented"
-
-    @property
-    def coverage(self) -> float:
-        return float((self.mask > 0).mean())
-
-
-def compute_cutout(photo: IngestedPhoto, supplied_mask: np.ndarray | None = None) -> Cutout:
-    if supplied_mask is not None:
-        mask = _fit_supplied(supplied_mask, photo.width, photo.height)
-        if photo.alpha is not None:
-            # Fully transparent pixels have no colour (a PNG stores black or anything there): a brush stroke over
-            # them would paste that into every frame as "product". The merchant's mask decides within the photo's
-            # visible pixels only.
-            mask = np.where(photo.alpha > 0, mask, 0).astype(np.uint8)
-        return _checked(Cutout(mask, "supplied"))
-    if photo.alpha is not None:
-        alpha = _binary(photo.alpha)
-        # An alpha channel that hides (almost) nothing is not a cutout: segment the photo instead.
-        if (alpha > 0).mean() <= MAX_COVERAGE:
-            return _checked(Cutout(alpha, "alpha"))
-    return _checked(Cutout(segment_plain_background(photo.rgb), "segmented"))
-
-
-def load_mask(source: str | Path | bytes | IO[bytes]) -> np.ndarray:
-    """A merchant-supplied mask file (white or opaque = product), EXIF-rotated like the photo; uint8 0/255."""
-    try:
-        img = open_image(read_bytes(source), min_side=1)
-    except IngestError as exc:
-        raise CutoutError(
-            gettext("The mask is not an image we can read: %(reason)s") % {"reason": exc.message}, "bad_mask"
-        ) from exc
-    with contextlib.suppress(SyntaxError, ValueError, TypeError, OSError):  # broken EXIF: use the mask as stored
-        img = ImageOps.exif_transpose(img) or img
-    rgb, alpha, _ = to_srgb8(img)
-    if alpha is not None:
-        return _binary(alpha)
-    return _binary(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-
-
-def _fit_supplied(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.ndim == 3:
-        mask = mask[..., -1] if mask.shape[2] in (2, 4) else mask.max(axis=2)
-    if mask.dtype == bool:
-        mask = mask.astype(np.uint8) * 255
-    elif mask.dtype != np.uint8:
-        peak = float(mask.max()) if mask.size else 1.0
-        mask = (mask.astype(np.float32) * (255.0 / (peak if peak > 1 else 1.0))).clip(0, 255).astype(np.uint8)
-    mh, mw = mask.shape[:2]
-    if (mh, mw) != (height, width):
-        # A scaled copy of the right mask is fine; another shape means it belongs to another photo (or orientation).
-        if mh < 2 or mw < 2 or abs(mw / mh - width / height) > 0.01 * (width / height):
-            raise CutoutError(
-                gettext("The mask is %(mw)d×%(mh)d px but the photo is %(w)d×%(h)d px.")
-                % {"mw": mw, "mh": mh, "w": width, "h": height},
-                "mask_size_mismatch",
-            )
-        mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
-    return _binary(mask)
-
-
-def _binary(values: np.ndarray) -> np.ndarray:
-    return np.where(values > 127, 255, 0).astype(np.uint8)
-
-
-def _checked(cutout: Cutout) -> Cutout:
-    cov = cutout.coverage
-    if cov < MIN_COVERAGE:
-        raise CutoutError(gettext("No product was found in the photo: the mask is empty."), "empty_mask")
-    if cov > MAX_COVERAGE:
-        raise CutoutError(gettext("The product could not be separated from the background."), "mask_covers_photo")
-    return cutout
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,6 +91,11 @@ def _compare(pixels: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def segment_plain_background(rgb: np.ndarray) -> np.ndarray:
+    return segment_with_confidence(rgb)[0]
+
+
+def segment_with_confidence(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The product mask (0/255 at the photo's size) and how sure the segmentation is of it (0..1)."""
     h, w = rgb.shape[:2]
     scale = min(1.0, WORK_SIDE / max(h, w))
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
@@ -186,8 +104,8 @@ def segment_plain_background(rgb: np.ndarray) -> np.ndarray:
     if backdrop.inliers < MIN_BACKDROP_INLIERS:
         raise CutoutError(
             gettext(
-                "The photo's background is not plain enough to cut the product out automatically; "
-                "upload a photo on a plain background, a PNG with transparency, or a mask."
+                "The photo's background is not plain enough to cut the product out automatically; draw a box "
+                "around the product, or upload a photo on a plain background, a PNG with transparency, or a mask."
             ),
             "background_not_plain",
         )
@@ -214,8 +132,10 @@ def segment_plain_background(rgb: np.ndarray) -> np.ndarray:
         fg = _flood(elevation, _markers(sure_bg, sure_fg, cores))
     fg = _keep_main_parts(fg)
     if not fg.any():
-        return np.zeros((h, w), np.uint8)
-    return _refine_full_resolution(rgb, small, fg, scale)
+        return np.zeros((h, w), np.uint8), 0.0
+    fg = _close_by_edges(fg, elevation, brightness)
+    sure = confidence.classical(fg, elevation, backdrop.inliers)
+    return refine_full_resolution(rgb, small, fg, scale), sure
 
 
 def edge_strength(small: np.ndarray) -> np.ndarray:
@@ -314,6 +234,44 @@ def _pale_product_cores(sure_bg: np.ndarray, flooded: np.ndarray, image: np.ndar
     return out
 
 
+def _close_by_edges(fg: np.ndarray, elevation: np.ndarray, brightness: np.ndarray) -> np.ndarray:
+    """Add the regions that sharp edges close off against the product: pale parts (leaves on white) that look like
+    backdrop pixel by pixel but have a silhouette of their own.
+
+    A region walled in by sharp edges and the product, not reaching the photo's border, is product unless it is
+    mostly walled by the product itself (backdrop seen through a handle) or darker than the backdrop as a shadow is
+    (a hard shadow also has a sharp edge; pale products are as bright as the backdrop or nearly).
+    """
+    sharp = cv2.dilate((elevation > confidence.SHARP_ELEVATION).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    walls = sharp | fg
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~walls).astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return fg
+    h, w = fg.shape
+    touches = np.zeros(count, bool)
+    touches[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    added = np.zeros_like(fg)
+    min_area = max(16, 0.0005 * h * w)
+    for label in range(1, count):
+        if touches[label] or stats[label, cv2.CC_STAT_AREA] < min_area:
+            continue
+        x, y, bw, bh = stats[label, :4]
+        y0, y1, x0, x1 = max(0, y - 8), min(h, y + bh + 8), max(0, x - 8), min(w, x + bw + 8)
+        region = labels[y0:y1, x0:x1] == label
+        # what lies just beyond the region's own edge: product all round means a hole in the product
+        beyond = (cv2.dilate(region.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0) & ~region
+        beyond &= fg[y0:y1, x0:x1] | ~sharp[y0:y1, x0:x1]
+        if not beyond.any() or fg[y0:y1, x0:x1][beyond].mean() > 0.6:
+            continue
+        if np.median(brightness[y0:y1, x0:x1][region]) < PALE_MIN_BRIGHTNESS:  # a shadow
+            continue
+        added[y0:y1, x0:x1] |= region
+    if not added.any():
+        return fg
+    # the walls between the added regions and the product are the pale part's own outline
+    return fg | added | (sharp & (cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0))
+
+
 def _keep_main_parts(fg: np.ndarray) -> np.ndarray:
     """Drop specks; keep every sizeable part (a pair of earrings is two parts)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
@@ -329,7 +287,7 @@ def _local_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np
     return vsum / np.maximum(wsum, 1e-3)[..., None], wsum
 
 
-def _refine_full_resolution(rgb: np.ndarray, small: np.ndarray, fg: np.ndarray, scale: float) -> np.ndarray:
+def refine_full_resolution(rgb: np.ndarray, small: np.ndarray, fg: np.ndarray, scale: float) -> np.ndarray:
     """Upsample the working mask and re-decide a narrow band around its edge from the full-resolution colours.
 
     Each band pixel is projected onto the line between the local product colour and the local backdrop colour
