@@ -96,7 +96,6 @@ class PipelineResult:
             "gpu": self.gpu,
             "fidelity": self.fidelity,
             **({"dit": self.dit} if self.dit is not None else {}),
-
             "cutout": self.cutout,
         }
 
@@ -422,7 +421,6 @@ def run_pipeline(
                 ai_label=label_plan.summary() if label_plan else None,
                 fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
                 dit=_dit_summary(engine),
-
                 cutout={"method": cut.method, "confidence": cut.confidence, "needs_review": needs_review},
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:
