@@ -37,7 +37,7 @@ import torch  # noqa: E402
 from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanVACEPipeline, WanVACETransformer3DModel  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from generation.engines.wan_vace import QUALITY_PRESETS, WanVaceEngine, flow_shift_for  # noqa: E402
+from generation.engines.wan_vace import QUALITY_PRESETS, WanVaceEngine, flow_shift_for, guidance_scale  # noqa: E402
 
 # Wan2.1-VACE-1.3B's transformer config (the diffusers-format checkpoint's transformer/config.json).
 VACE_1_3B = {
@@ -114,6 +114,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         marks.append(time.perf_counter())
         return tensors
 
+    skipped_before = engine.cache_counts.skipped if engine.cache_counts is not None else 0
     sync()
     start = time.perf_counter()
     out = pipe(
@@ -123,7 +124,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         width=width,
         num_frames=frames,
         num_inference_steps=steps,
-        guidance_scale=5.0,
+        guidance_scale=guidance_scale(),
         generator=torch.Generator("cpu").manual_seed(0),
         output_type="np",
         callback_on_step_end=on_step,
@@ -131,6 +132,8 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
     ).frames
     sync()
     end = time.perf_counter()
+    # Transformer calls the step cache skipped (both guidance branches).
+    skipped = (engine.cache_counts.skipped if engine.cache_counts is not None else 0) - skipped_before
     pipe.maybe_free_model_hooks()
     step_times = np.diff([start, *marks])
     # The first step pays compilation and warm-up; the steady state is the median of the others.
@@ -140,6 +143,7 @@ def run_once(engine: WanVaceEngine, width: int, height: int, frames: int, steps:
         "first_step_s": float(step_times[0]),
         "denoise_s": float(marks[-1] - start),
         "end_to_end_s": end - start,
+        "skipped_calls": skipped,
         "frames_out": np.asarray(out)[0],
     }
 

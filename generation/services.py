@@ -55,6 +55,7 @@ from generation.constants import (
     frame_size,
     look_needs_dit,
 )
+from generation.engines import model_sizes
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
 from generation.pipeline import cutout, ingest, sanitize
 from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
@@ -477,7 +478,18 @@ def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: i
         err("resolution", _("Unknown resolution %(value)s.") % {"value": matrix.resolution})
     if matrix.engine not in ENGINES:
         err("engine", _("Unknown engine %(value)s.") % {"value": matrix.engine})
-    elif look_needs_dit(engine=matrix.engine, looks=look_slugs):
+    elif (
+        matrix.engine == "dit"
+        and matrix.resolution in RESOLUTIONS
+        and not model_sizes.supports(settings.SHOPVIDEO_MODEL_PATH, matrix.resolution)
+    ):
+        err(
+            "resolution",
+            _("The installed video model was not trained for %(value)s; choose %(choices)s.")
+            % {"value": matrix.resolution, "choices": model_sizes.supported_resolutions(settings.SHOPVIDEO_MODEL_PATH)},
+            model_sizes.ResolutionUnsupportedError.code,
+        )
+    if matrix.engine in ENGINES and look_needs_dit(engine=matrix.engine, looks=look_slugs):
         err("looks", str(LOOK_NEEDS_DIT_MESSAGE), LOOK_NEEDS_DIT)
     if matrix.seed is not None and (
         isinstance(matrix.seed, bool) or not isinstance(matrix.seed, int) or not 0 <= matrix.seed < 2**31

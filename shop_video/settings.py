@@ -208,6 +208,16 @@ SHOPVIDEO_CUTOUT_MODEL_STD = tuple(env.list("SHOPVIDEO_CUTOUT_MODEL_STD", cast=f
 # DiT engine: denoising steps when a job names none; quality preset of speed options (vanilla, max, balanced, fast).
 SHOPVIDEO_DIT_STEPS = env.int("SHOPVIDEO_DIT_STEPS", default=30)
 SHOPVIDEO_DIT_QUALITY = env("SHOPVIDEO_DIT_QUALITY", default="balanced")
+# Sampler defaults of the official VACE inference (Wan2.1 generate.py and VACE vace_wan_inference.py: sample_shift 16
+# for vace tasks, sample_guide_scale 5.0); see docs/adr/0010-dit-matches-the-reference-vace.md.
+SHOPVIDEO_DIT_FLOW_SHIFT = env.float("SHOPVIDEO_DIT_FLOW_SHIFT", default=16.0)
+SHOPVIDEO_DIT_GUIDANCE_SCALE = env.float("SHOPVIDEO_DIT_GUIDANCE_SCALE", default=5.0)
+# The DiT model's family ("vace-1.3B", "vace-14B") for the sizes it accepts (generation.engines.model_sizes); empty:
+# read from SHOPVIDEO_MODEL_PATH's transformer config. Set it on web servers that do not hold the model folder.
+SHOPVIDEO_DIT_MODEL_FAMILY = env("SHOPVIDEO_DIT_MODEL_FAMILY", default="")
+# The pose control's channel order: "bgr" is what VACE's pose annotator outputs (vace/annotators/pose.py reverses the
+# drawing's channels before saving), "rgb" the drawing's own order; which one VACE was trained on is unconfirmed.
+SHOPVIDEO_DIT_POSE_CHANNELS = env("SHOPVIDEO_DIT_POSE_CHANNELS", default="bgr")
 # GPU workers warm the DiT up when their process starts (load, compile, cuDNN autotune) so that the first job does
 # not pay for it: one short render per WIDTHxHEIGHTxFRAMES size (torch.compile specializes on shapes).
 SHOPVIDEO_DIT_WARMUP = env.bool("SHOPVIDEO_DIT_WARMUP", default=False)

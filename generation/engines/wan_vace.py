@@ -2,7 +2,7 @@
 
 The pipeline is loaded once per worker process from a local diffusers folder (settings.SHOPVIDEO_MODEL_PATH or
 `--model-path`) and kept warm: bf16 on CUDA (the VAE in float32), float32 on CPU for the tests' tiny model.
-Conditioning (product pixels kept through the mask, the product as reference image, pose or canny control) is
+Conditioning (product pixels kept through the mask, the product as reference image, pose or gray control) is
 built by generation.pipeline.conditions; the fidelity lock and QA run after this engine as for every engine.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,18 @@ from generation.pipeline.conditions import VaceConditions, build_conditions
 from generation.pipeline.errors import BadInputError, ModelUnavailableError, PipelineError
 
 from .base import RenderRequest
+from .clips import MAX_CLIP_FRAMES, Clip, extend_with_context, plan_clips
+from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STEPS = 30
-# Wan2.1's recommended flow shifts: 3.0 for 480p, 5.0 for 720p. 640×640 is the largest 480p frame of the contract.
-FLOW_SHIFT_480P, FLOW_SHIFT_720P = 3.0, 5.0
-MAX_480P_AREA = 640 * 640
+# The official VACE inference's defaults (settings override them): Wan-Video/Wan2.1 `generate.py` `_validate_args`
+# sets `sample_shift = 16` for "vace" (and flf2v) tasks at every size, where t2v gets 5 and 480p i2v 3;
+# ali-vilab/VACE `vace/vace_wan_inference.py` `validate_args` also defaults `sample_shift` to 16. Guidance: both
+# scripts' `--sample_guide_scale` default, 5.0.
+OFFICIAL_FLOW_SHIFT = 16.0
+OFFICIAL_GUIDANCE_SCALE = 5.0
 REQUIRED_COMPONENTS = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
 WEIGHTED_COMPONENTS = ("transformer", "vae", "text_encoder")
 
@@ -53,33 +59,44 @@ class GpuOutOfMemoryError(PipelineError):
 
 @dataclass(frozen=True)
 class DitOptions:
-    """Speed options. They apply on CUDA; on CPU only the cache (device-independent) is honoured."""
+    """Speed options. Attention backend and compilation apply on CUDA; the step cache applies on every device."""
 
+    name: str = "vanilla"
     attention: str = "native"  # diffusers attention backend: native, _native_cudnn, _native_flash, _native_efficient
     compile: bool = False  # torch.compile of the transformer's repeated blocks (regional compilation)
-    cache: str = "none"  # none, first_block, taylorseer
-    cache_threshold: float = 0.05  # FirstBlockCache: the 1.3B model needs gentle thresholds
-    guidance_scale: float = 5.0
+    cache: str = "none"  # none, or vace_step (generation.engines.vace_cache: skips whole steps, hints included)
+    cache_threshold: float = 0.05  # accumulated relative L1 change of the first block's modulated input
+    cache_warmup_steps: int = 3  # per guidance branch, always computed
+    cache_max_skips: int = 2  # skipped steps in a row at most
 
 
-# settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" skips steps where
-# the first block's residual barely changes.
+# settings.SHOPVIDEO_DIT_QUALITY picks one. "max" is bit-for-bit the uncached model; "balanced" and "fast" skip
+# steps whose input barely changed, reusing the whole block stack's residual (the VACE hints included).
 QUALITY_PRESETS: dict[str, DitOptions] = {
     "vanilla": DitOptions(),
-    "max": DitOptions(attention="_native_cudnn", compile=True),
-    "balanced": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.05),
-    "fast": DitOptions(attention="_native_cudnn", compile=True, cache="first_block", cache_threshold=0.1),
+    "max": DitOptions(name="max", attention="_native_cudnn", compile=True),
+    "balanced": DitOptions(
+        name="balanced", attention="_native_cudnn", compile=True, cache="vace_step", cache_threshold=0.05
+    ),
+    "fast": DitOptions(name="fast", attention="_native_cudnn", compile=True, cache="vace_step", cache_threshold=0.1),
 }
 
 
 def options_for(quality: str, device: torch.device) -> DitOptions:
+    """The settings' preset on CUDA. On CPU the uncached model unless a preset is passed to the engine explicitly
+    (tests and benchmarks do): the CPU runs only the tests' tiny model, where exact outputs matter more."""
     if quality not in QUALITY_PRESETS:
         raise ValueError(f"unknown DiT quality {quality!r}; choose one of {', '.join(QUALITY_PRESETS)}")
     return QUALITY_PRESETS[quality] if device.type == "cuda" else QUALITY_PRESETS["vanilla"]
 
 
 def flow_shift_for(width: int, height: int) -> float:
-    return FLOW_SHIFT_480P if width * height <= MAX_480P_AREA else FLOW_SHIFT_720P
+    """The sampler's flow shift: the official VACE value at every size unless settings say otherwise."""
+    return float(getattr(settings, "SHOPVIDEO_DIT_FLOW_SHIFT", OFFICIAL_FLOW_SHIFT))
+
+
+def guidance_scale() -> float:
+    return float(getattr(settings, "SHOPVIDEO_DIT_GUIDANCE_SCALE", OFFICIAL_GUIDANCE_SCALE))
 
 
 def validate_model_folder(model_path: str | os.PathLike | None) -> Path:
@@ -150,6 +167,9 @@ class WanVaceEngine:
         self.options = options or options_for(getattr(settings, "SHOPVIDEO_DIT_QUALITY", "balanced"), self.device)
         self.low_memory = False
         self.last_gpu: dict[str, Any] | None = None  # the latest render's GPU memory (render())
+        self.cache_counts: Any = None  # the step cache's running counts of calls and skips, when the preset has one
+        self.max_clip_frames = MAX_CLIP_FRAMES  # Wan2.1's training length; longer videos are made as clips
+        self.last_render: dict[str, Any] | None = None  # the latest render's preset, steps, shift, cache, clips
         if pipeline is None:
             root = validate_model_folder(model_path)
             pipeline = self._load(root)
@@ -184,15 +204,14 @@ class WanVaceEngine:
                 transformer.set_attention_backend(opts.attention)
             if opts.compile:
                 transformer.compile_repeated_blocks(fullgraph=True)
-        if opts.cache == "first_block":
-            from diffusers.hooks import FirstBlockCacheConfig
-
-            transformer.enable_cache(FirstBlockCacheConfig(threshold=opts.cache_threshold))
-        elif opts.cache == "taylorseer":
-            from diffusers.hooks import TaylorSeerCacheConfig
-
-            transformer.enable_cache(TaylorSeerCacheConfig(cache_interval=2, disable_cache_before_step=3))
+        if opts.cache == "vace_step":
+            config = VaceStepCacheConfig(
+                threshold=opts.cache_threshold, warmup_steps=opts.cache_warmup_steps, max_skips=opts.cache_max_skips
+            )
+            self.cache_counts = apply_vace_step_cache(transformer, config)
         elif opts.cache != "none":
+            # diffusers' block caches (FirstBlockCache, MagCache, ...) would add the VACE hints twice on a skipped
+            # step (see generation.engines.vace_cache), so no other cache is offered.
             raise ValueError(f"unknown cache {opts.cache!r}")
 
     def scheduler_for(self, width: int, height: int) -> UniPCMultistepScheduler:
@@ -206,21 +225,31 @@ class WanVaceEngine:
     def steps_for(self, request: RenderRequest) -> int:
         return int(request.steps or getattr(settings, "SHOPVIDEO_DIT_STEPS", DEFAULT_STEPS))
 
-    def pipeline_kwargs(self, cond: VaceConditions, request: RenderRequest) -> dict[str, Any]:
-        """The exact arguments of the WanVACEPipeline call for a request (tests replay them on other pipelines)."""
+    def pipeline_kwargs(
+        self,
+        cond: VaceConditions,
+        request: RenderRequest,
+        clip: Clip | None = None,
+        previous: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """The exact arguments of the WanVACEPipeline call for a request's clip (the whole video by default; tests
+        replay them on other pipelines). `previous`: the frames the clip before it generated."""
+        clip = clip or Clip(0, request.frames, 0)
+        video, mask = extend_with_context(cond.video, cond.mask, clip, previous)
         return {
             "prompt": cond.prompt,
             "negative_prompt": cond.negative_prompt,
-            "video": [Image.fromarray(f) for f in cond.video],
-            "mask": [Image.fromarray(m, mode="L") for m in cond.mask],
+            "video": [Image.fromarray(f) for f in video],
+            "mask": [Image.fromarray(m, mode="L") for m in mask],
             "reference_images": [Image.fromarray(cond.reference_image)],
             "height": request.height,
             "width": request.width,
-            "num_frames": request.frames,
+            "num_frames": clip.frames,
             "num_inference_steps": self.steps_for(request),
-            "guidance_scale": self.options.guidance_scale,
-            # A CPU generator gives the same noise on every device, so a seed means the same video anywhere.
-            "generator": torch.Generator("cpu").manual_seed(int(request.seed)),
+            "guidance_scale": guidance_scale(),
+            # A CPU generator gives the same noise on every device, so a seed means the same video anywhere; each
+            # clip draws its own noise from the seed.
+            "generator": torch.Generator("cpu").manual_seed(int(request.seed) + clip.first),
             "output_type": "np",
         }
 
@@ -228,6 +257,7 @@ class WanVaceEngine:
         """The frames; on CUDA `last_gpu` then holds the render's peak GPU memory (None on CPU), which the pipeline
         records in the video's metadata, and the worker's GPU report (/metrics) is published."""
         self.last_gpu = None
+        self.last_render = None
         on_gpu = self.device.type == "cuda"
         if on_gpu:
             self._reset_peak_memory()
@@ -245,20 +275,25 @@ class WanVaceEngine:
                 "bad_size",
             )
         cond = build_conditions(request)
-        kwargs = self.pipeline_kwargs(cond, request)
         self.pipe.scheduler = self.scheduler_for(request.width, request.height)
-        try:
-            frames = self._call(kwargs, request)
-        except torch.cuda.OutOfMemoryError as exc:
-            if self.low_memory:
-                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc}") from exc
-            logger.warning("CUDA out of memory; retrying once with CPU offload and VAE tiling")
-            self._enable_low_memory()
-            kwargs = self.pipeline_kwargs(cond, request)  # a fresh generator: the retry uses the same noise
-            try:
-                frames = self._call(kwargs, request)
-            except torch.cuda.OutOfMemoryError as exc2:
-                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc2}") from exc2
+        clips = plan_clips(request.frames, self.max_clip_frames)
+        parts: list[np.ndarray] = []
+        previous: np.ndarray | None = None
+        skipped_before = self.cache_counts.skipped if self.cache_counts is not None else 0
+        for index, clip in enumerate(clips):
+            previous = self._render_clip(cond, request, clip, previous, index, len(clips))
+            parts.append(previous[clip.context :])
+        skipped = (self.cache_counts.skipped if self.cache_counts is not None else 0) - skipped_before
+        frames = np.concatenate(parts)
+        self.last_render = {
+            "preset": self.options.name,
+            "steps": self.steps_for(request),
+            "flow_shift": self.pipe.scheduler.config.flow_shift,
+            "cache": self.options.cache,
+            "clips": [[c.first, c.end] for c in clips],
+            "control": cond.control,
+            "skipped_steps": skipped,  # transformer calls the step cache skipped, over the clips and both branches
+        }
         raw = np.asarray(frames, dtype=np.float32)
         out = frames_to_uint8(raw)
         expected = (request.frames, request.height, request.width, 3)
@@ -269,6 +304,37 @@ class WanVaceEngine:
             bad = int((~np.isfinite(raw)).sum())
             raise DegenerateOutputError(f"the DiT returned degenerate frames ({bad} non-finite values, or all black)")
         return out
+
+    def _render_clip(
+        self,
+        cond: VaceConditions,
+        request: RenderRequest,
+        clip: Clip,
+        previous: np.ndarray | None,
+        index: int,
+        count: int,
+    ) -> np.ndarray:
+        """One clip's frames, (clip.frames, H, W, 3) floats 0..1; progress maps the clip onto the whole video."""
+
+        def progress(fraction: float) -> None:
+            request.on_progress((index + fraction) / count)
+
+        context = None if previous is None else frames_to_uint8(previous)  # the pixels the next clip continues
+        kwargs = self.pipeline_kwargs(cond, request, clip, context)
+        try:
+            frames = self._call(kwargs, progress)
+        except torch.cuda.OutOfMemoryError as exc:
+            if self.low_memory:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc}") from exc
+            logger.warning("CUDA out of memory; retrying once with CPU offload and VAE tiling")
+            self._enable_low_memory()
+            kwargs = self.pipeline_kwargs(cond, request, clip, context)  # a fresh generator: the same noise
+            try:
+                frames = self._call(kwargs, progress)
+            except torch.cuda.OutOfMemoryError as exc2:
+                raise GpuOutOfMemoryError(f"CUDA out of memory with CPU offload and VAE tiling: {exc2}") from exc2
+        arr = np.asarray(frames, dtype=np.float32)
+        return arr[0] if arr.ndim == 5 else arr
 
     def _device_index(self) -> int:
         return self.device.index if self.device.index is not None else torch.cuda.current_device()
@@ -288,11 +354,11 @@ class WanVaceEngine:
             logger.warning("cannot read the render's GPU memory", exc_info=True)
         gpu_report.publish_quietly()
 
-    def _call(self, kwargs: dict[str, Any], request: RenderRequest) -> Any:
+    def _call(self, kwargs: dict[str, Any], on_progress: Callable[[float], None]) -> Any:
         steps = kwargs["num_inference_steps"]
 
         def on_step_end(pipe: WanVACEPipeline, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            request.on_progress((i + 1) / steps)  # raises JobCanceled to stop the job; it leaves the loop as is
+            on_progress((i + 1) / steps)  # raises JobCanceled to stop the job; it leaves the loop as is
             return tensors
 
         try:

@@ -19,7 +19,7 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from generation.engines import RenderRequest, get_engine
+from generation.engines import RenderRequest, get_engine, model_sizes
 from generation.presets import scene_palette
 
 from . import ai_label, captions, credentials, cutout, encode, fidelity, ingest, layout, qa
@@ -58,6 +58,8 @@ class PipelineResult:
     credentials: dict | None = None  # the C2PA content credentials: signed, signer, verified (credentials.py)
     gpu: dict | None = None  # the render's peak GPU memory and device (DiT on CUDA); None on CPU and the compositor
     fidelity: dict | None = None  # the layout's product fill and the PSNR 4:2:0 allows it (FidelityForecast)
+    dit: dict | None = None  # the DiT's preset, steps, flow shift, cache and clips; None for other engines
+
     cutout: dict | None = None  # the cutout's method, confidence and needs_review
 
     @property
@@ -93,8 +95,18 @@ class PipelineResult:
             "credentials": self.credentials,
             "gpu": self.gpu,
             "fidelity": self.fidelity,
+            **({"dit": self.dit} if self.dit is not None else {}),
             "cutout": self.cutout,
         }
+
+
+def _dit_summary(engine) -> dict | None:
+    """OUT.json's "dit": how the DiT made the latest render (the contract's fields first)."""
+    render = getattr(engine, "last_render", None)
+    if not render:
+        return None
+    keys = ("preset", "steps", "flow_shift", "cache", "clips")
+    return {**{k: render[k] for k in keys}, **{k: v for k, v in render.items() if k not in keys}}
 
 
 class _Timer:
@@ -275,7 +287,11 @@ def run_pipeline(
     needs_review = cut.needs_review or mask_needs_review
     progress("cutout", _PROGRESS["prepare"])
 
-    engine = get_engine(spec.engine, spec.model_path or settings.SHOPVIDEO_MODEL_PATH)
+    model_path = spec.model_path or settings.SHOPVIDEO_MODEL_PATH
+    if spec.engine == "dit":
+        # Before the model loads: a size the model was not trained for is refused, never rendered.
+        model_sizes.check_resolution(model_path, spec.resolution)
+    engine = get_engine(spec.engine, model_path)
     forecast = FidelityForecast(
         photo_in.rgb, cut.mask, (spec.width, spec.height), settings.SHOPVIDEO_QA_MIN_PSNR + FIDELITY_MARGIN_DB
     )
@@ -404,6 +420,7 @@ def run_pipeline(
                 captions=caption_plan.summary() if caption_plan else None,
                 ai_label=label_plan.summary() if label_plan else None,
                 fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
+                dit=_dit_summary(engine),
                 cutout={"method": cut.method, "confidence": cut.confidence, "needs_review": needs_review},
             )
             if best is None or report_qa.psnr_min > best[0].qa.psnr_min:

@@ -279,3 +279,33 @@ def test_another_orgs_job_is_404(api, other_job, path):
 def test_odd_ids_are_404(api, suffix):
     response = api.get(f"/api/v1/jobs/{suffix}")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+@pytest.fixture
+def small_dit_model(settings, tmp_path):
+    """A configured DiT model folder whose transformer config is Wan2.1-VACE-1.3B's (trained for 480p only)."""
+    from tests.model_folders import config_only_folder
+
+    settings.SHOPVIDEO_MODEL_PATH = str(config_only_folder(tmp_path / "vace-1.3b", "vace-1.3B"))
+    return settings.SHOPVIDEO_MODEL_PATH
+
+
+@pytest.mark.parametrize("path", ["/api/v1/jobs", "/api/v1/jobs/estimate"])
+def test_720p_for_a_1_3b_model_is_refused_before_anything_is_reserved(api, product, org, small_dit_model, path):
+    from billing.selectors import credits_for
+
+    before = credits_for(org)
+    body = {"product": product.pk, "markets": ["us"], "aspect_ratios": ["9:16"], "seconds": 5, "engine": "dit"}
+    response = _post(api, {**body, "resolution": "720p"}, path=path)
+    assert response.status_code == 400, response.content
+    error = error_of(response)
+    assert error["code"] == "resolution_unsupported_by_model" and "480p" in error["fields"]["resolution"][0]
+    assert not Job.objects.exists() and not Batch.objects.exists()
+    after = credits_for(org)
+    assert (after.reserved, after.available) == (before.reserved, before.available)
+
+
+def test_480p_for_a_1_3b_model_is_accepted(api, product, small_dit_model):
+    body = {"product": product.pk, "markets": ["us"], "aspect_ratios": ["1:1"], "seconds": 5, "engine": "dit"}
+    response = _post(api, {**body, "resolution": "480p"}, path="/api/v1/jobs/estimate")
+    assert response.status_code == 200, response.content

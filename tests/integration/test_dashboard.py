@@ -575,3 +575,20 @@ def test_home_overview(client_a, batch_jobs, org):
     page = text(client_a.get(reverse("dashboard:home")))
     assert org.name in page
     assert reverse("dashboard:batch_detail", args=[batch.pk]) in page
+
+
+def test_the_wizard_refuses_720p_for_a_1_3b_model(client_a, org, product, settings, tmp_path):
+    from billing.selectors import credits_for
+    from tests.model_folders import config_only_folder
+
+    settings.SHOPVIDEO_MODEL_PATH = str(config_only_folder(tmp_path / "vace-1.3b", "vace-1.3B"))
+    photo = product.photos.get()
+    data = matrix_post([photo.pk], engine="dit", resolution="720p")
+    before = credits_for(org)
+    response = client_a.post(reverse("dashboard:generate", args=[product.pk]), data)
+    assert response.status_code == 400
+    assert "The installed video model was not trained for 720p; choose 480p." in text(response)
+    assert not Batch.objects.filter(organization=org).exists()
+    assert credits_for(org).reserved == before.reserved
+    estimate = client_a.post(reverse("dashboard:estimate"), data, HTTP_HX_REQUEST="true")
+    assert "The installed video model was not trained for 720p; choose 480p." in text(estimate)

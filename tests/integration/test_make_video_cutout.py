@@ -13,6 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from generation.pipeline.run import run_pipeline
+from generation.pipeline.spec import VariantSpec
 from tests import incontext, onnx_models
 from tests.integration.test_make_video import _product_psnr
 
@@ -139,3 +141,17 @@ def test_a_product_held_in_a_hand_enters_from_the_frame_border(workdir):
     for placement in meta["placements"]:
         frame_mask = cv2.warpAffine(mask, np.array(placement), (meta["width"], meta["height"]))
         assert (frame_mask[-1] == 255).sum() >= 20  # the arm reaches the frame's bottom row, fully covered
+
+
+def test_a_stored_mask_nobody_checked_is_held_for_review_by_the_worker_path(workdir):
+    # The worker runs with the photo's stored mask; an automatic mask that was marked for review stays so.
+    photo = incontext.FIXTURES / "01-sneaker-white-bg.jpg"
+    mask = np.array(Image.open(photo).convert("L"))  # any plausible mask: the product is darker than the backdrop
+    mask = np.where(mask < 200, 255, 0).astype(np.uint8)
+    spec = VariantSpec(engine="compositor", seconds=1.0, fps=16, resolution="480p", aspect_ratio="9:16")
+    result = run_pipeline(
+        photo=photo, out_path=workdir / "held.mp4", spec=spec, supplied_mask=mask, mask_needs_review=True
+    )
+    assert result.qa.psnr_min >= MIN_PSNR
+    assert result.cutout == {"method": "supplied", "confidence": 1.0, "needs_review": True}
+    assert result.qa_passed is False

@@ -80,12 +80,12 @@ def test_pose_skeleton_drawn_where_the_layout_put_the_person(make_request):
         assert np.abs(wrists.mean(axis=0) - product_centre).max() < 0.05 * request.height
         assert wrists[0, 0] < product_centre[0] < wrists[1, 0]
         frame = cond.video[i].astype(int)
-        for k, (x, y) in enumerate(kp):
+        for x, y in kp:
             xi, yi = round(x), round(y)
             if not (3 <= xi < request.width - 3 and 3 <= yi < request.height - 3) or keep[i, yi, xi]:
                 continue
-            patch = frame[yi - 1 : yi + 2, xi - 1 : xi + 2].reshape(-1, 3)
-            assert (np.abs(patch - POSE_COLOURS[k]).sum(axis=1) == 0).any(), (i, poses.KEYPOINTS[k])
+            # A joint is drawn there (its colour is blended by the area resampling from the 1024-px canvas).
+            assert frame[yi - 1 : yi + 2, xi - 1 : xi + 2].max() > 60, (i, x, y)
             checked += 1
         # Not elsewhere: every coloured pixel of the generated region lies on the skeleton (limbs ≤ 4 px wide).
         painted = (frame.sum(-1) > 0) & ~keep[i]
@@ -109,15 +109,11 @@ def segment_distance(points, a, b):
     return np.linalg.norm(points - (a + t[:, None] * ab), axis=1)
 
 
-def test_canny_control_of_the_scene_when_no_model(make_request):
+def test_gray_where_the_scene_is_generated_with_no_signal(make_request):
     request = make_request(width=96, height=160, frames=5, motion="push-in")
     cond = conditions.build_conditions(request)
-    assert cond.control == "canny" and cond.pose is None
-    generated = cond.video[cond.mask == 255]
-    # Edge maps are grey: R = G = B, 0 or 255 (nearest resize keeps them binary).
-    assert (generated[:, 0] == generated[:, 1]).all() and set(np.unique(generated)) <= {0, 255}
-    # The surface line under the product is an edge in every frame.
-    assert all((cond.video[i][cond.mask[i] == 255] == 255).any() for i in range(request.frames))
+    assert cond.control == "gray" and cond.pose is None
+    assert (cond.video[cond.mask == 255] == 128).all()
 
 
 @pytest.mark.parametrize(
@@ -175,3 +171,21 @@ def test_prompt_from_look_scene_title_and_category(make_request):
     assert "garbled text" in cond.negative_prompt and "distorted product" in cond.negative_prompt
     plain = conditions.build_conditions(make_request())
     assert "person" not in plain.prompt
+
+
+def test_prompt_is_descriptive_sentences(make_request):
+    request = make_request(look="active", category="sports")
+    prompt = conditions.build_conditions(request).prompt
+    sentences = [s for s in prompt.split(". ") if s]
+    assert len(sentences) >= 4 and prompt.endswith(".")
+    assert f"online shop in {request.market.name}" in prompt
+    assert f"A person, {request.look.descriptors}, is standing beside the product." in prompt
+
+
+def test_the_official_negative_prompt_is_extended_not_replaced(make_request):
+    negative = conditions.build_conditions(make_request()).negative_prompt
+    # Wan2.1 shared_config.sample_neg_prompt first, whole ("static", "overall gray", "overexposed", "still picture"),
+    # then ours.
+    assert negative.startswith(conditions.OFFICIAL_NEGATIVE_PROMPT)
+    assert all(term in negative for term in ("静态", "整体发灰", "过曝", "静止不动的画面"))
+    assert negative.endswith(conditions.PRODUCT_NEGATIVE_PROMPT)

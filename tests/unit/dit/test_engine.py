@@ -40,7 +40,7 @@ def test_progress_once_per_step(tiny_model, make_request):
 
 
 def test_cancel_during_the_steps_stops_the_pipeline(tiny_model, make_request):
-    engine = WanVaceEngine(tiny_model[0], options=wan_vace.DitOptions(cache="first_block", cache_threshold=0.05))
+    engine = WanVaceEngine(tiny_model[0], options=wan_vace.QUALITY_PRESETS["balanced"])
     calls = []
 
     def progress(fraction):
@@ -66,12 +66,20 @@ def test_default_steps_come_from_settings(tiny_model, make_request, settings):
     assert len(seen) == 3
 
 
-@pytest.mark.parametrize(("size", "shift"), [((832, 480), 3.0), ((640, 640), 3.0), ((512, 640), 3.0),
-                                             ((1280, 720), 5.0), ((960, 960), 5.0)])  # fmt: skip
-def test_flow_shift_by_resolution(tiny_model, size, shift):
+@pytest.mark.parametrize("size", [(832, 480), (640, 640), (1280, 720)])
+def test_flow_shift_is_the_official_vace_default_at_every_size(tiny_model, size):
     scheduler = WanVaceEngine(tiny_model[0]).scheduler_for(*size)
     assert type(scheduler).__name__ == "UniPCMultistepScheduler"
-    assert scheduler.config.flow_shift == shift and scheduler.config.use_flow_sigmas
+    assert scheduler.config.flow_shift == 16.0 and scheduler.config.use_flow_sigmas
+
+
+def test_flow_shift_and_guidance_are_settings(tiny_model, make_request, settings):
+    settings.SHOPVIDEO_DIT_FLOW_SHIFT, settings.SHOPVIDEO_DIT_GUIDANCE_SCALE = 5.0, 3.5
+    engine = WanVaceEngine(tiny_model[0])
+    assert engine.scheduler_for(832, 480).config.flow_shift == 5.0
+    request = make_request(width=64, height=64, frames=5)
+    kwargs = engine.pipeline_kwargs(build_conditions(request), request)
+    assert kwargs["guidance_scale"] == 3.5
 
 
 def incomplete_copies(folder, tmp_path):
@@ -150,7 +158,7 @@ def test_options_presets_apply_on_cuda_only():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert wan_vace.options_for("balanced", cpu) == wan_vace.DitOptions()
     balanced = wan_vace.options_for("balanced", cuda)
-    assert balanced.compile and balanced.attention == "_native_cudnn" and balanced.cache == "first_block"
+    assert balanced.compile and balanced.attention == "_native_cudnn" and balanced.cache == "vace_step"
     assert wan_vace.options_for("max", cuda).cache == "none"
     with pytest.raises(ValueError):
         wan_vace.options_for("ultra", cuda)

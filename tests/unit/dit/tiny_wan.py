@@ -71,7 +71,7 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def build_pipeline(seed: int = 0, num_layers: int = 3) -> WanVACEPipeline:
+def build_pipeline(seed: int = 0, num_layers: int = 3, vace_layers: tuple[int, ...] = (0, 2)) -> WanVACEPipeline:
     torch.manual_seed(seed)
     vae = AutoencoderKLWan(
         base_dim=3, z_dim=Z_DIM, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
@@ -105,7 +105,7 @@ def build_pipeline(seed: int = 0, num_layers: int = 3) -> WanVACEPipeline:
         cross_attn_norm=True,
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=1024,  # must cover the patch grid at real frame sizes, as the real model's 1024 does
-        vace_layers=[0, 2],  # must contain 0
+        vace_layers=list(vace_layers),  # must contain 0
         vace_in_channels=2 * Z_DIM + 8 * 8,  # inactive + reactive latents + the 8×8 space-to-depth mask
     )
     scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
