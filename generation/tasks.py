@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from generation import services
+from generation.services import deletion
 
 # Database hiccups before the claim are retried with backoff; everything about the job itself (bad input,
 # transient pipeline errors, the attempt budget) is decided by services.execute_job.
@@ -43,3 +44,14 @@ def reap_jobs() -> str:
 def _worker_name(task) -> str:
     host = getattr(task.request, "hostname", None) or ""
     return f"{host}:{os.getpid()}" if host else services.default_worker_name()
+
+
+# Product deletion: the registered names stay as they were, so messages already queued still find their task.
+@shared_task(name="ops.purge_product", ignore_result=True, acks_late=True)
+def purge_product(product_id: int) -> int:
+    return deletion.purge_product(int(product_id))
+
+
+@shared_task(name="ops.purge_product_files", ignore_result=True, acks_late=True)
+def purge_product_files(organization_id: int, product_id: int, names: list[str], prefixes: list[str], title="") -> int:
+    return deletion.purge_product_files(int(organization_id), int(product_id), list(names), list(prefixes), title)

@@ -163,6 +163,33 @@ def create_product(*, organization: Organization, title: str, sku: str = "", cat
         ) from exc
 
 
+def update_product(
+    *, product: Product, title: str | None = None, sku: str | None = None, category: str | None = None
+) -> Product:
+    """Change a product's fields (None keeps one); the same validation as creating it, SKUs unique per organization."""
+    new_title = product.title if title is None else title
+    new_sku = product.sku if sku is None else sku
+    new_category = product.category if category is None else category
+    new_title, new_sku, new_category = _validate_product_fields(new_title, new_sku, new_category)
+    duplicate = ProductInvalid(
+        _("A product with SKU %(sku)s already exists.") % {"sku": new_sku},
+        "duplicate_sku",
+        {"sku": [_("This SKU is already used.")]},
+    )
+    if (
+        new_sku
+        and Product.objects.filter(organization_id=product.organization_id, sku=new_sku).exclude(pk=product.pk).exists()
+    ):
+        raise duplicate
+    product.title, product.sku, product.category = new_title, new_sku, new_category
+    try:
+        with transaction.atomic():
+            product.save(update_fields=["title", "sku", "category", "updated_at"])
+    except IntegrityError as exc:  # a concurrent update or create took the SKU
+        raise duplicate from exc
+    return product
+
+
 def add_photo(*, product: Product, upload: UploadedFile | bytes, filename: str, mask_upload=None) -> Photo:
     """Ingest, cut out and store one photo with its mask PNG; on any error nothing is left behind."""
     prepared = _prepare_photo(upload, filename, mask_upload)
