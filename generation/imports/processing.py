@@ -107,7 +107,7 @@ def can_resume(imp: CatalogImport) -> bool:
 
 def resume_processing(imp: CatalogImport) -> bool:
     """Back to FETCHING (a stopped run) and queued again; False when there is nothing to resume."""
-    from .services import enqueue_processing
+    from .stage import enqueue_processing
 
     with transaction.atomic():
         imp = CatalogImport.objects.select_for_update().get(pk=imp.pk)
