@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing import pricing
-from generation import services as gen_services
 from generation.market_services import set_localized_title
 from generation.models import (
     Batch,
@@ -24,6 +23,9 @@ from generation.models import (
     Product,
 )
 from generation.pipeline.errors import BadInputError
+from generation.services.errors import MatrixInvalid
+from generation.services.storage import _delete_files
+from generation.services.submission import VariantMatrix, _expand, max_videos_per_batch, submit_batch
 
 from .options import CHUNK_ROWS, ImportNotConfirmable, Row, VideoOptions
 
@@ -38,12 +40,12 @@ def _matrix_key(row_data: dict) -> tuple:
     return tuple(tuple(m.get(k) or ()) for k in ("markets", "scenes", "aspect_ratios", "seconds"))
 
 
-def _matrix(options: dict, key: tuple) -> gen_services.VariantMatrix:
+def _matrix(options: dict, key: tuple) -> VariantMatrix:
     """The batch matrix of the rows that share `key` (their markets, scenes, formats, lengths), with the import's
     options (resolution, engine) and the confirm's video options (platform, captions)."""
     markets, scenes, aspects, seconds = key
     captions = options.get("captions") or {}
-    return gen_services.VariantMatrix(
+    return VariantMatrix(
         markets=list(markets),
         scenes=list(scenes),
         looks=list(options.get("looks") or []),
@@ -93,7 +95,7 @@ class ImportEstimate:
         return len({i["row"] for i in self.issues if i["row"]})
 
 
-def _matrix_issues(exc: gen_services.MatrixInvalid, lines: list[int], issues: list[dict]) -> None:
+def _matrix_issues(exc: MatrixInvalid, lines: list[int], issues: list[dict]) -> None:
     for column, messages in exc.fields.items():
         for message in map(str, messages):
             if column in ROW_COLUMNS:
@@ -129,10 +131,10 @@ def _plan(imp: CatalogImport, options: dict) -> ImportEstimate:
     seconds = 0.0
     for key, lines in lines_by_key.items():
         try:
-            expanded = gen_services._expand(
+            expanded = _expand(
                 organization=imp.organization, matrix=_matrix(options, key), photo_count=photos_by_key[key]
             )
-        except gen_services.MatrixInvalid as exc:
+        except MatrixInvalid as exc:
             _matrix_issues(exc, lines, issues)
             continue
         # Each photo of the group gets every variant: the group's price is one photo's times its photo count.
@@ -152,12 +154,12 @@ def _plan(imp: CatalogImport, options: dict) -> ImportEstimate:
             for line, sku in unpriced
             if sku not in priced
         ]
-    if not issues and videos > gen_services.max_videos_per_batch():
+    if not issues and videos > max_videos_per_batch():
         message = _("This would make %(count)d videos; at most %(max)d per batch.") % {
             "count": videos,
-            "max": gen_services.max_videos_per_batch(),
+            "max": max_videos_per_batch(),
         }
-        issues.append({"row": 0, "column": "matrix", "code": gen_services.MatrixInvalid.code, "message": message})
+        issues.append({"row": 0, "column": "matrix", "code": MatrixInvalid.code, "message": message})
     if issues:
         return ImportEstimate(0, 0, 0.0, tuple(sorted(issues, key=lambda i: i["row"])), options)
     return ImportEstimate(videos, credits, seconds, (), options)
@@ -221,7 +223,7 @@ def confirm_import(
                 chunk = []
         _upsert_chunk(imp, chunk, groups)
         try:
-            batch = gen_services.submit_batch(
+            batch = submit_batch(
                 organization=imp.organization,
                 user=user,
                 photos=[],
@@ -276,7 +278,7 @@ def refusal(issues: list[dict], *, estimating: bool = False) -> ImportNotConfirm
             text = _("Row %(row)d: %(message)s") % {"row": issue["row"], "message": text}
         fields.setdefault(issue["column"], []).append(text)
     return ImportNotConfirmable(
-        message, codes.pop() if len(codes) == 1 else gen_services.MatrixInvalid.code, fields, issues[:MAX_OPTION_ISSUES]
+        message, codes.pop() if len(codes) == 1 else MatrixInvalid.code, fields, issues[:MAX_OPTION_ISSUES]
     )
 
 
@@ -357,4 +359,4 @@ def discard_import(*, catalog_import: CatalogImport) -> None:
     for photos in catalog_import.rows.values_list("photos", flat=True).iterator(chunk_size=CHUNK_ROWS):
         names += [n for p in photos for n in (p.get("file"), p.get("mask"))]
     catalog_import.delete()
-    transaction.on_commit(lambda: gen_services._delete_files(n for n in names if n))
+    transaction.on_commit(lambda: _delete_files(n for n in names if n))

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from generation import services as gen_services
 from generation.models import (
     CatalogImport,
     MarketPreset,
     Scene,
 )
 from generation.presets import MARKETS_BY_SLUG
+from generation.services.products import _clean_filename
+from generation.services.storage import _delete_files
 
 from . import formats, reader, zipimages
 from .options import CHUNK_ROWS, Row, clean_options, max_rows
@@ -85,7 +86,7 @@ def stage_import(
     imp = CatalogImport(
         organization=organization,
         created_by=user if getattr(user, "is_authenticated", False) else None,
-        original_name=gen_services._clean_filename(filename)[:255],
+        original_name=_clean_filename(filename)[:255],
         checksum=checksum,
         options=cleaned,
         status=CatalogImport.Status.FETCHING,
@@ -103,13 +104,13 @@ def stage_import(
             if imp.status == CatalogImport.Status.FETCHING:
                 transaction.on_commit(lambda: enqueue_processing(imp.pk))
     except IntegrityError:
-        gen_services._delete_files(stored)
+        _delete_files(stored)
         found = CatalogImport.objects.filter(organization=organization, checksum=checksum).first()
         if found is None:
             raise
         return found  # a concurrent upload of the same file won
     except BaseException:
-        gen_services._delete_files(stored)
+        _delete_files(stored)
         raise
     return imp
 
