@@ -67,7 +67,7 @@ def run(rows: int, trace: bool) -> tuple[float, int, CatalogImport]:
 
 def main() -> None:
     # No broker in a benchmark: the queued image check is expected to fail to send (the page offers a re-send).
-    logging.getLogger("generation.imports.services").setLevel(logging.CRITICAL)
+    logging.getLogger("generation.imports.stage").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()

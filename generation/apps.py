@@ -7,7 +7,7 @@ class GenerationConfig(AppConfig):
     verbose_name = _("Generation")
 
     def ready(self) -> None:
-        # Catalogue import (h13): its Celery task module, and the check that refuses the test-only fetch allowlist.
+        # Catalogue import: its Celery task module, and the check that refuses the test-only fetch allowlist.
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
 

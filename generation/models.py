@@ -348,7 +348,7 @@ class Video(models.Model):
         return f"video of job {self.job_id}"
 
 
-# --- bulk catalogue import (h13; generation.imports) ----------------------------------------------------------
+# --- bulk catalogue import (generation.imports) ----------------------------------------------------------------
 
 
 def import_upload_to(catalog_import: "CatalogImport", filename: str) -> str:

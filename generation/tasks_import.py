@@ -28,6 +28,6 @@ class _ImportTask(Task):
     ignore_result=True,
 )
 def process_catalog_import(import_id: int) -> None:
-    from generation.imports import services
+    from generation.imports import processing
 
-    services.process_import(int(import_id))
+    processing.process_import(int(import_id))

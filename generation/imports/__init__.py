@@ -1,5 +1,6 @@
-"""Bulk catalogue import: our CSV format, Shopify and WooCommerce product exports (DESIGN.md: csv_import).
+"""Bulk catalogue import: our CSV format, Shopify and WooCommerce product exports.
 
-reader (streaming CSV) → formats (header → product drafts) → validate (row report) → services (stage, fetch
-images in a worker, confirm into one Batch); fetch is the SSRF-safe image fetcher, zipimages the image archive.
+reader (streaming CSV) → formats (header → product drafts) → validate (row report); options, stage (upload,
+parse, validate), processing (fetch images in a worker), confirm (into one Batch); fetch is the SSRF-safe image
+fetcher, zipimages the image archive.
 """

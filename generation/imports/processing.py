@@ -19,8 +19,10 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 
 from generation import photo_cutouts
-from generation import services as gen_services
 from generation.models import CatalogImport, CatalogImportRow, unguessable_part
+from generation.services.errors import PhotoRejected
+from generation.services.products import _prepare_photo, _PreparedPhoto
+from generation.services.storage import _delete_files
 
 from . import fetch, zipimages
 from .validate import issue_dict
@@ -107,7 +109,7 @@ def can_resume(imp: CatalogImport) -> bool:
 
 def resume_processing(imp: CatalogImport) -> bool:
     """Back to FETCHING (a stopped run) and queued again; False when there is nothing to resume."""
-    from .services import enqueue_processing
+    from .stage import enqueue_processing
 
     with transaction.atomic():
         imp = CatalogImport.objects.select_for_update().get(pk=imp.pk)
@@ -143,14 +145,14 @@ def _image_bytes(img: dict, archive: zipimages.ImageArchive | _ImageFailure | No
         raise _ImageFailure("image_file_not_found", {"value": img["value"]}) from exc
 
 
-def _prepared_image(img: dict, archive) -> gen_services._PreparedPhoto:
+def _prepared_image(img: dict, archive) -> _PreparedPhoto:
     """One image read and checked; every failure is an _ImageFailure (anything unforeseen: image_unreadable)."""
     try:
         data = _image_bytes(img, archive)
-        return gen_services._prepare_photo(data, img["value"].rsplit("/", 1)[-1] or "photo")
+        return _prepare_photo(data, img["value"].rsplit("/", 1)[-1] or "photo")
     except _ImageFailure:
         raise
-    except gen_services.PhotoRejected as exc:
+    except PhotoRejected as exc:
         raise _ImageFailure(exc.code, {"message": exc.message}) from exc
     except DatabaseError:
         raise
@@ -200,13 +202,13 @@ def _process_row(imp: CatalogImport, row: Row, archive) -> None:
             )
         status = Row.Status.INVALID if issues else Row.Status.VALID
         if issues:  # all or nothing per product: a product with a bad image is not imported
-            gen_services._delete_files(stored)
+            _delete_files(stored)
             stored, staged = [], []
         won = Row.objects.filter(pk=row.pk, status=Row.Status.PENDING).update(
             status=status, issues=row.issues + issues, photos=staged
         )
         if not won:  # another delivery of the task finished this row first
-            gen_services._delete_files(stored)
+            _delete_files(stored)
     except BaseException:
-        gen_services._delete_files(stored)
+        _delete_files(stored)
         raise

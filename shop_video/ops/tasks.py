@@ -1,20 +1,14 @@
-"""Background data deletion (thin: the work is in shop_video.ops.lifecycle)."""
+"""Background data deletion (thin: the work is in shop_video.ops.lifecycle; a product's in generation.tasks)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from generation.tasks import purge_product, purge_product_files  # moved there; re-exported
+
 from . import lifecycle
 
-
-@shared_task(name="ops.purge_product", ignore_result=True, acks_late=True)
-def purge_product(product_id: int) -> int:
-    return lifecycle.purge_product(int(product_id))
-
-
-@shared_task(name="ops.purge_product_files", ignore_result=True, acks_late=True)
-def purge_product_files(organization_id: int, product_id: int, names: list[str], prefixes: list[str], title="") -> int:
-    return lifecycle.purge_product_files(int(organization_id), int(product_id), list(names), list(prefixes), title)
+__all__ = ["purge_expired_videos", "purge_organization", "purge_product", "purge_product_files"]
 
 
 @shared_task(name="ops.purge_organization", ignore_result=True, acks_late=True)

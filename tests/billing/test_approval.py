@@ -13,7 +13,7 @@ from billing import selectors, services
 from billing.models import JobCharge, LedgerEntry
 from generation import services as jobs
 from generation.models import Video
-from shop_video.dashboard import services as dashboard_services
+from generation.services import review as review_services
 from tests.factories import MembershipFactory, PhotoFactory
 
 pytestmark = [pytest.mark.usefixtures("presets")]
@@ -103,7 +103,7 @@ def test_approving_a_delivered_video_charges_nothing(settings, media):
     jobs.execute_job(job_id=job.pk, worker_name="test")
     video = Video.objects.get(job=job)
     assert video.review == Video.Review.READY and totals(org) == (4, 0, 4)
-    assert dashboard_services.approve_video(video=video) == 0
+    assert review_services.approve_video(video=video) == 0
     assert totals(org) == (4, 0, 4)
 
 
@@ -118,7 +118,7 @@ def test_two_approvals_at_once_charge_once(settings, media):
     def approve() -> None:
         try:
             start.wait()
-            results.append(dashboard_services.approve_video(video=Video.objects.get(pk=video.pk)))
+            results.append(review_services.approve_video(video=Video.objects.get(pk=video.pk)))
         finally:
             connection.close()  # the thread's own connection: the test database is dropped after the test
 

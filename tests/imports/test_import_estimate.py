@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from billing.selectors import credits_for, ledger_is_consistent
 from billing.services import grant_credits
 from generation import services as gen_services
-from generation.imports import services
+from generation.imports import confirm, services
 from generation.models import Batch, CatalogImport, Job, MarketPreset, Product
 from generation.pipeline.platforms import PLATFORMS
 from shop_video.merchants.api_keys import create_api_key
@@ -36,7 +36,7 @@ RESOLUTION = "720p"
 
 @pytest.fixture(autouse=True)
 def _english_and_no_broker(monkeypatch):
-    monkeypatch.setattr(gen_services, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(gen_services.dispatch, "_send", lambda *args, **kwargs: None)
     with translation.override("en"):  # an earlier test may leave another language active in this thread
         yield
 
@@ -199,13 +199,13 @@ def test_a_price_that_is_no_longer_the_price_makes_nothing(org, allow_server):
 def test_a_batch_that_differs_from_the_plan_is_rolled_back(org, allow_server, monkeypatch):
     """The guard after submit: were the plan and the submitted jobs ever to disagree, nothing is kept."""
     imp = _ready_import(org, allow_server)
-    real_plan = services._plan
+    real_plan = confirm._plan
 
     def plan_one_credit_short(imp, options):
         planned = real_plan(imp, options)
         return services.ImportEstimate(planned.videos, planned.credits - 1, planned.seconds, (), options)
 
-    monkeypatch.setattr(services, "_plan", plan_one_credit_short)
+    monkeypatch.setattr(confirm, "_plan", plan_one_credit_short)
     assert _refused_confirm(imp, services.VideoOptions()).code == "price_changed"
     _nothing_made(org, imp)
     assert not Job.objects.filter(organization=org).exists()

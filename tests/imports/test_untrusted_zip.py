@@ -17,7 +17,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from generation import tasks_import
-from generation.imports import processing, services
+from generation.imports import processing, services, stage
 from generation.imports.validate import report_rows
 from generation.models import CatalogImport, Photo
 from tests.imports.conftest import csv_bytes, product_jpeg, zip_bytes
@@ -206,7 +206,7 @@ def test_a_run_that_stops_on_an_error_fails_the_import_and_can_be_resumed(member
     assert [i["code"] for i in imp.file_issues] == ["import_processing_failed"]
     assert processing.can_resume(imp)
 
-    monkeypatch.setattr(services, "enqueue_processing", lambda pk: tasks_import.process_catalog_import.apply((pk,)))
+    monkeypatch.setattr(stage, "enqueue_processing", lambda pk: tasks_import.process_catalog_import.apply((pk,)))
     client.force_login(member.user)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(f"/imports/{imp.pk}/recheck/")
@@ -242,7 +242,7 @@ def _upload(client, archive: bytes):
 
 def test_uploading_again_after_a_corrupt_zip(client, member, monkeypatch):
     """The same upload again shows the finished report; the zip made again is a new import that succeeds."""
-    monkeypatch.setattr(services, "enqueue_processing", lambda pk: tasks_import.process_catalog_import.apply((pk,)))
+    monkeypatch.setattr(stage, "enqueue_processing", lambda pk: tasks_import.process_catalog_import.apply((pk,)))
     client.force_login(member.user)
     bad = with_bad_crc(zip_bytes({"a.jpg": product_jpeg(1)}), "a.jpg")
     with TestCase.captureOnCommitCallbacks(execute=True):

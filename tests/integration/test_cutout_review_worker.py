@@ -8,7 +8,7 @@ import pytest
 from billing import selectors as billing_selectors
 from generation import services
 from generation.models import Job, Video
-from shop_video.dashboard import services as dashboard_services
+from generation.services import review as review_services
 from tests.factories import OrganizationFactory, PhotoFactory
 from tests.integration.conftest import wait_for
 
@@ -35,7 +35,7 @@ def test_a_doubtful_cutout_is_rendered_held_for_review_and_charged_only_on_appro
     credits = billing_selectors.credits_for(org)
     assert (credits.balance, credits.reserved) == (balance, 0)  # nothing charged, the reservation released
 
-    charged = dashboard_services.approve_video(video=video)
+    charged = review_services.approve_video(video=video)
 
     assert charged == job.credits
     assert billing_selectors.credits_for(org).balance == balance - job.credits

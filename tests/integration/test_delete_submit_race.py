@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from generation import services
 from generation.models import Job, Product
-from shop_video.ops import lifecycle
+from generation.services import deletion
 from tests.factories import MembershipFactory, PhotoFactory, ensure_presets
 
 pytestmark = [
@@ -60,6 +60,6 @@ def test_a_deletion_after_a_submission_is_refused_because_jobs_are_queued():
     member = MembershipFactory(organization__credits=100)
     photo = PhotoFactory(product__organization=member.organization)
     services.submit_batch(organization=member.organization, photos=[photo], matrix=_matrix())
-    with pytest.raises(lifecycle.ProductBusy):
-        lifecycle.request_product_deletion(product=photo.product)
+    with pytest.raises(deletion.ProductBusy):
+        deletion.request_product_deletion(product=photo.product)
     assert Product.objects.filter(pk=photo.product_id).exists()

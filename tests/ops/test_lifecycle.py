@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from generation.models import Job, Photo, Product, Video
+from generation.services import deletion
 from shop_video.merchants.models import Organization
 from shop_video.ops import audit, lifecycle, tasks
 from shop_video.ops.models import AuditEvent
@@ -76,7 +77,7 @@ def test_deleting_a_product_keeps_a_file_another_product_shares(media):
     video = make_video(JobFactory(photo=photo, state=Job.State.SUCCEEDED, attempt=1))
     names = [video.file.name, video.poster.name, video.preview.name, own.file.name, own.mask.name]
 
-    lifecycle.purge_product(product.pk)
+    deletion.purge_product(product.pk)
 
     assert not Product.objects.filter(pk=product.pk).exists()
     assert not Video.objects.filter(pk=video.pk).exists()

@@ -2,14 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from generation import services
+from generation.services.reaper import reap_jobs
 
 
 class Command(BaseCommand):
     help = "Requeue running jobs whose heartbeat went stale, re-send old queued jobs, dispatch waiting jobs."
 
     def handle(self, *args, **options) -> None:
-        report = services.reap_jobs()
+        report = reap_jobs()
         self.stdout.write(
             f"requeued={len(report.requeued)} failed={len(report.failed)} "
             f"resent={len(report.resent)} dispatched={report.dispatched}"

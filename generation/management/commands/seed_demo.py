@@ -8,7 +8,7 @@ from django.db import transaction
 
 from generation.demo_photos import demo_photos
 from generation.models import Photo, Product
-from generation.services import create_product_with_photos
+from generation.services.products import create_product_with_photos
 from shop_video.merchants.models import Membership, Organization
 from shop_video.merchants.services import create_merchant_user
 
@@ -69,7 +69,7 @@ def seed_demo(*, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Demo
             )
             created.append(f"product {sample.title!r}")
         products.append(product)
-    # Billing (h10): the demo runs in free-credits mode; top the demo shop up to the demo grant.
+    # Billing: the demo runs in free-credits mode; top the demo shop up to the demo grant.
     from billing.services import grant_demo_credits
 
     if grant_demo_credits(org) is not None:
