@@ -1,4 +1,4 @@
-"""REST API keys of an organization: services (write) and selectors (read), issue 5.
+"""REST API keys of an organization: services (write) and selectors (read).
 
 A key is ``sv_live_`` + 43 random characters of [A-Za-z0-9] (≈256 bits). It is returned once, by
 `create_api_key`; the database keeps only its SHA-256 (a fast hash is right for a high-entropy secret: there is
