@@ -22,7 +22,7 @@ from generation.models import (
     Photo,
     Product,
 )
-from generation.pipeline.errors import BadInputError
+from shop_video.core.errors import BadInputError
 from generation.services.errors import MatrixInvalid
 from generation.services.storage import _delete_files
 from generation.services.submission import VariantMatrix, _expand, max_videos_per_batch, submit_batch

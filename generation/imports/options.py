@@ -15,7 +15,7 @@ from generation.models import (
     MarketPreset,
     Scene,
 )
-from generation.pipeline.errors import BadInputError
+from shop_video.core.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
 
 from . import formats
