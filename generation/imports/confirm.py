@@ -22,10 +22,10 @@ from generation.models import (
     Photo,
     Product,
 )
-from shop_video.core.errors import BadInputError
 from generation.services.errors import MatrixInvalid
 from generation.services.storage import _delete_files
 from generation.services.submission import VariantMatrix, _expand, max_videos_per_batch, submit_batch
+from shop_video.core.errors import BadInputError
 
 from .options import CHUNK_ROWS, ImportNotConfirmable, Row, VideoOptions
 

@@ -15,8 +15,8 @@ from generation.models import (
     MarketPreset,
     Scene,
 )
-from shop_video.core.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
+from shop_video.core.errors import BadInputError
 
 from . import formats
 
