@@ -1,39 +1,19 @@
-"""Errors a pipeline stage raises. `code` is stable and machine-readable (API error codes, CSV row reports)."""
+"""Errors a pipeline stage raises; defined with the engines, which raise them too (engines import nothing from here)."""
 
+from generation.engines.errors import (
+    BadInputError,
+    EngineUnavailableError,
+    JobCanceled,
+    ModelUnavailableError,
+    PipelineError,
+    TransientPipelineError,
+)
 
-class PipelineError(Exception):
-    code = "pipeline_error"
-    transient = False  # transient errors are retried by the job service; bad input never is
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-
-
-class BadInputError(PipelineError):
-    """The merchant's input cannot be used (not an image, too small, …): a clear error, no retry."""
-
-    code = "bad_input"
-
-
-class EngineUnavailableError(PipelineError):
-    """The engine cannot run here (no model folder, no GPU): a configuration problem, not the merchant's."""
-
-    code = "engine_unavailable"
-
-
-class ModelUnavailableError(EngineUnavailableError):
-    """The DiT model folder is missing or incomplete: the job fails at once, retrying cannot help."""
-
-    code = "model_unavailable"
-
-
-class TransientPipelineError(PipelineError):
-    code = "transient"
-    transient = True
-
-
-class JobCanceled(Exception):
-    """Raised from a progress callback to stop a job that was canceled while running."""
+__all__ = [
+    "BadInputError",
+    "EngineUnavailableError",
+    "JobCanceled",
+    "ModelUnavailableError",
+    "PipelineError",
+    "TransientPipelineError",
+]

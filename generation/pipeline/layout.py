@@ -7,25 +7,12 @@ so the result looks filmed rather than like a slideshow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from .poses import choose_template, layout_fill
+from generation.engines.base import Layout
+from generation.engines.poses import choose_template, layout_fill
 
 MOTIONS = ("push-in", "pan", "orbit-sway", "reveal")
-
-
-@dataclass
-class Layout:
-    placements: np.ndarray  # (frames, 2, 3) float64
-    motion: str
-    product_bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 of the product in photo pixels
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def frames(self) -> int:
-        return int(self.placements.shape[0])
 
 
 SIDES = ("left", "top", "right", "bottom")
