@@ -58,7 +58,7 @@ from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
 from generation.pipeline.platforms import PLATFORMS, export_report
 from generation.pipeline.spec import VariantSpec
 from generation.presets import MARKETS_BY_SLUG, PLATFORM_ASPECTS, LookPreset
-from shop_video.ops.context import job_log_context, set_job_log_fields
+from shop_video.core.context import job_log_context, set_job_log_fields
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -709,7 +709,7 @@ def submit_batch(
         ]
         jobs = Job.objects.bulk_create(jobs, batch_size=500)
         # Credits: reserved under the account's row lock; InsufficientCredits rolls the batch back (h10, billing).
-        billing_services.reserve_jobs(organization=organization, jobs=jobs)
+        billing_services.reserve_jobs(organization=organization, credits_by_job={j.pk: j.credits for j in jobs})
         transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
         transaction.on_commit(dispatch_jobs_safely)
     return batch
@@ -801,12 +801,19 @@ def dispatch_jobs_safely() -> None:
 # --- cancel and retry ---------------------------------------------------------------------------------------------
 
 
+def _delivered_or_not(job_ids: Iterable[int]) -> dict[int, bool]:
+    """What billing settles: each finished job's id → whether its video was delivered (capture) or not (release)."""
+    finished = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELED)
+    rows = Job.objects.filter(id__in=list(job_ids), state__in=finished).values_list("id", "state")
+    return {job_id: state == Job.State.SUCCEEDED for job_id, state in rows}
+
+
 def _finished(job_ids: Iterable[int]) -> None:
     ids = list(job_ids)
     if not ids:
         return
     # Capture or release the jobs' credits in the transaction that finalizes them: exactly once (h10, billing).
-    billing_services.settle_jobs(ids)
+    billing_services.settle_jobs(_delivered_or_not(ids))
 
     def send() -> None:
         for job in Job.objects.filter(id__in=ids):
@@ -863,7 +870,9 @@ def retry_job(*, job: Job) -> Job:
         if not changed:
             raise JobNotRetryable(_("Only a failed or canceled job can be retried."))
         job.refresh_from_db()
-        billing_services.reserve_jobs(organization=job.organization, jobs=[job])  # a new round (h10, billing)
+        billing_services.reserve_jobs(
+            organization=job.organization, credits_by_job={job.pk: job.credits}
+        )  # a new round (h10, billing)
         transaction.on_commit(lambda: job_requeued.send(sender=Job, job=job))
         transaction.on_commit(dispatch_jobs_safely)
     return job

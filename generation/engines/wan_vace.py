@@ -345,13 +345,13 @@ class WanVaceEngine:
             logger.warning("cannot reset the GPU's peak memory statistics", exc_info=True)
 
     def _report_gpu_memory(self) -> None:
-        from shop_video.ops import gpu_report
+        from shop_video.core import gpu_telemetry
 
         try:
-            self.last_gpu = gpu_report.job_usage(torch.cuda, self._device_index())
+            self.last_gpu = gpu_telemetry.job_usage(torch.cuda, self._device_index())
         except Exception:
             logger.warning("cannot read the render's GPU memory", exc_info=True)
-        gpu_report.publish_quietly()
+        gpu_telemetry.publish_quietly()
 
     def _call(self, kwargs: dict[str, Any], on_progress: Callable[[float], None]) -> Any:
         steps = kwargs["num_inference_steps"]

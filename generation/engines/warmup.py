@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
-from shop_video.ops import gpu_report
+from shop_video.core import gpu_telemetry
 
 from . import build_engine, dit_ready
 from .base import Layout, RenderRequest
@@ -119,7 +119,7 @@ def warm_up_dit(
         return report
     finally:
         # The loaded model's memory shows in /metrics from now on, not only after the first job (no-op on CPU).
-        gpu_report.publish_quietly()
+        gpu_telemetry.publish_quietly()
     report.ok = True
     logger.info(
         "dit warm-up done: load %.1f s, %s",
