@@ -58,6 +58,13 @@ class ImportConfirmSerializer(StrictSerializer):
         help_text="Caption overlay (the product's localized title per market); off when left out. A price tag needs "
         "a price in the row or on the stored product (400 `caption_price_missing`).",
     )
+    model_looks = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        max_length=50,
+        help_text="Model look slugs for every row's videos. Only with the import's engine `dit`: the compositor draws "
+        "no person, so looks with it refuse the estimate and the confirm (400 `look_needs_dit`, nothing reserved).",
+    )
     expected_credits = serializers.IntegerField(
         required=False,
         min_value=0,
@@ -76,6 +83,7 @@ def _video_options(form: ImportConfirmSerializer) -> services.VideoOptions:
         captions=captions.get("enabled", False),
         caption_price=captions.get("price", False),
         caption_cta=captions.get("cta", False),
+        looks=tuple(form.validated_data.get("model_looks") or ()),
     )
 
 
@@ -86,7 +94,9 @@ def _refused(exc: services.ImportNotConfirmable) -> ApiError:
     if exc.code in ("import_not_ready", "import_confirmed", "price_changed"):
         return Conflict(exc.message, exc.code)
     extra = {"issues": exc.issues} if exc.issues else None
-    return ApiError(exc.message, exc.code, fields=exc.fields, extra=extra)
+    # The services call the looks option `looks`; this API calls it `model_looks`, as POST /api/v1/jobs does.
+    fields = {("model_looks" if name == "looks" else name): messages for name, messages in exc.fields.items()}
+    return ApiError(exc.message, exc.code, fields=fields, extra=extra)
 
 
 class ImportSerializer(serializers.ModelSerializer):

@@ -29,3 +29,18 @@ def frame_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
 def frame_count(seconds: float, fps: int) -> int:
     """4·round(seconds·fps/4) + 1 for every engine (the VAE's temporal factor is 4): 5 s at 16 fps → 81."""
     return 4 * round(seconds * fps / 4) + 1
+
+
+# Which engines can draw a person. The compositor animates the product photo alone, so a model look is only for
+# the DiT engine: every surface that takes looks (API, wizard, imports, make_video) refuses one with this code.
+ENGINES_WITH_MODELS = ("dit",)
+LOOK_NEEDS_DIT = "look_needs_dit"
+LOOK_NEEDS_DIT_MESSAGE = _(
+    "Model looks need the DiT video model: the compositor draws no person, only the product. Choose the DiT "
+    "engine or no model look."
+)
+
+
+def look_needs_dit(*, engine: str, looks) -> bool:
+    """True when model looks are asked of an engine that cannot draw a person."""
+    return bool(looks) and engine not in ENGINES_WITH_MODELS

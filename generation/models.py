@@ -1,3 +1,4 @@
+import hashlib
 import posixpath
 import secrets
 
@@ -156,6 +157,8 @@ class Photo(models.Model):
         ALPHA = "alpha", _("Transparent background")
         SEGMENTED = "segmented", _("Background removed")
         SUPPLIED = "supplied", _("Supplied mask")
+        GUIDED = "guided", _("Cut out from your box")
+        LEARNED = "learned", _("Cut out by the model")
 
     organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="photos")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="photos")
@@ -166,6 +169,10 @@ class Photo(models.Model):
     checksum = models.CharField(max_length=64, help_text=_("SHA-256 of the uploaded bytes"))
     mask = models.FileField(_("mask"), upload_to=mask_upload_to, max_length=300, blank=True)
     mask_source = models.CharField(max_length=12, choices=MaskSource.choices, blank=True)
+    # How sure the cutout method was (0..1; null: no cutout yet). A doubtful cutout, or none where the automatic
+    # one was refused, waits for the merchant to check it with the box tool: `cutout_needs_review`.
+    cutout_confidence = models.FloatField(null=True, blank=True)
+    cutout_needs_review = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -173,6 +180,26 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"photo {self.pk}"
+
+    @property
+    def cutout_method(self) -> str:
+        """The method that made the mask (one of MaskSource); "" when there is none."""
+        return self.mask_source
+
+    @property
+    def mask_version(self) -> str:
+        """Changes with the stored mask file: appended to the mask's URL, a browser never shows a cached old one."""
+        return hashlib.sha256(self.mask.name.encode()).hexdigest()[:12] if self.mask else ""
+
+    @property
+    def needs_cutout(self) -> bool:
+        """The automatic cutout was refused and no mask was drawn yet: no video can be made from this photo."""
+        return self.cutout_needs_review and not self.mask
+
+    @property
+    def cutout_doubtful(self) -> bool:
+        """A mask exists but its method was not sure of it: videos are held for review until it is checked."""
+        return self.cutout_needs_review and bool(self.mask)
 
 
 class Batch(models.Model):

@@ -42,14 +42,18 @@ from PIL import Image
 
 from billing import pricing
 from billing import services as billing_services
+from generation import photo_cutouts
 from generation.constants import (
     ASPECT_RATIOS,
     DEFAULT_FPS,
     ENGINES,
+    LOOK_NEEDS_DIT,
+    LOOK_NEEDS_DIT_MESSAGE,
     MAX_SECONDS,
     MIN_SECONDS,
     RESOLUTIONS,
     frame_size,
+    look_needs_dit,
 )
 from generation.engines import model_sizes
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
@@ -163,8 +167,10 @@ class _PreparedPhoto:
     width: int
     height: int
     checksum: str
-    mask_png: bytes
+    mask_png: bytes | None  # None: the automatic cutout was refused; the merchant draws one (needs a cutout)
     mask_source: str
+    cutout_confidence: float | None
+    cutout_needs_review: bool
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -180,7 +186,7 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         data = _read_upload(upload)
         photo_in = ingest.ingest_photo(data)
         supplied = cutout.load_mask(_read_upload(mask_upload)) if mask_upload is not None else None
-        cut = cutout.compute_cutout(photo_in, supplied)
+        cut = photo_cutouts.automatic_cutout(photo_in, supplied)
     except PipelineError as exc:
         raise PhotoRejected(exc.message, exc.code, name) from exc
     except MemoryError as exc:
@@ -193,8 +199,10 @@ def _prepare_photo(upload, filename: str, mask_upload=None) -> _PreparedPhoto:
         width=photo_in.width,
         height=photo_in.height,
         checksum=photo_in.checksum,
-        mask_png=_mask_png(cut.mask),
-        mask_source=cut.source,
+        mask_png=_mask_png(cut.mask) if cut is not None else None,
+        mask_source=cut.method if cut is not None else "",
+        cutout_confidence=cut.confidence if cut is not None else None,
+        cutout_needs_review=cut.needs_review if cut is not None else True,
     )
 
 
@@ -208,11 +216,14 @@ def _store_photo(product: Product, prepared: _PreparedPhoto, stored: list[str]) 
         height=prepared.height,
         checksum=prepared.checksum,
         mask_source=prepared.mask_source,
+        cutout_confidence=prepared.cutout_confidence,
+        cutout_needs_review=prepared.cutout_needs_review,
     )
     photo.file.save(f"photo.{prepared.ext}", ContentFile(prepared.data), save=False)
     stored.append(photo.file.name)
-    photo.mask.save("mask.png", ContentFile(prepared.mask_png), save=False)
-    stored.append(photo.mask.name)
+    if prepared.mask_png is not None:
+        photo.mask.save("mask.png", ContentFile(prepared.mask_png), save=False)
+        stored.append(photo.mask.name)
     photo.save()
     return photo
 
@@ -325,8 +336,11 @@ def set_photo_mask(*, photo: Photo, upload) -> Photo:
         photo.mask.save("mask.png", ContentFile(_mask_png(cut.mask)), save=False)
         stored.append(photo.mask.name)
         photo.mask_source = Photo.MaskSource.SUPPLIED
+        # The merchant drew or chose this mask: it is what they want, nothing is left to check.
+        photo.cutout_confidence = 1.0
+        photo.cutout_needs_review = False
         with transaction.atomic():
-            photo.save(update_fields=["mask", "mask_source"])
+            photo.save(update_fields=["mask", "mask_source", "cutout_confidence", "cutout_needs_review"])
     except BaseException:
         _delete_files(stored)
         photo.mask.name = old_mask
@@ -475,6 +489,8 @@ def _expand(*, organization: Organization, matrix: VariantMatrix, photo_count: i
             % {"value": matrix.resolution, "choices": model_sizes.supported_resolutions(settings.SHOPVIDEO_MODEL_PATH)},
             model_sizes.ResolutionUnsupportedError.code,
         )
+    if matrix.engine in ENGINES and look_needs_dit(engine=matrix.engine, looks=look_slugs):
+        err("looks", str(LOOK_NEEDS_DIT_MESSAGE), LOOK_NEEDS_DIT)
     if matrix.seed is not None and (
         isinstance(matrix.seed, bool) or not isinstance(matrix.seed, int) or not 0 <= matrix.seed < 2**31
     ):
@@ -608,7 +624,14 @@ def _check_photos(organization: Organization, photos: Sequence[Photo]) -> list[P
         raise MatrixInvalid(
             {"photos": [_("One or more photos were not found.")]}, _("One or more photos were not found.")
         )
-    return [own[pk] for pk in ids]
+    chosen = [own[pk] for pk in ids]
+    waiting = [photo for photo in chosen if photo.needs_cutout]
+    if waiting:
+        names = ", ".join(str(photo) for photo in waiting)
+        raise MatrixInvalid(
+            {"photos": [f"{names}: {photo_cutouts.needs_cutout_text()}"]}, code=photo_cutouts.PHOTO_NEEDS_CUTOUT
+        )
+    return chosen
 
 
 def _hold_products(organization: Organization, photos: Sequence[Photo]) -> None:
@@ -1006,7 +1029,10 @@ def commit_result(job: Job, attempt: int, result) -> bool:
     export = getattr(result, "export_check", None) or {}
     # A video made for a platform whose rules it breaks is kept for review, not delivered, not charged (like QA).
     export_failed = bool(export.get("enforced")) and not export.get("passed", True)
-    passed = bool(result.qa_passed) and not export_failed
+    # A mask its method was not sure of, and the merchant has not checked: held for review like a QA failure.
+    photo_cutout = getattr(result, "photo_cutout", None) or {}
+    cutout_doubtful = bool(photo_cutout.get("needs_review"))
+    passed = bool(result.qa_passed) and not export_failed and not cutout_doubtful
     video = Video(
         organization_id=job.organization_id,
         job=job,
@@ -1022,11 +1048,12 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         ssim_min=_num(result.qa, "ssim_min"),
         edge_iou=_num(result.qa, "edge_iou"),
         flicker=_num(result.qa, "flicker"),
-        qa_passed=bool(result.qa_passed),
+        qa_passed=bool(result.qa_passed) and not cutout_doubtful,
         review=Video.Review.READY if passed else Video.Review.NEEDS_REVIEW,
         metadata={
             **{k: v for k, v in result.contract().items() if k != "placements"},
             **({"export_check": export} if export else {}),
+            **({"cutout": photo_cutout} if photo_cutout else {}),
         },
     )
     uploaded: list[str] = []
@@ -1044,6 +1071,17 @@ def commit_result(job: Job, attempt: int, result) -> bool:
         with transaction.atomic():
             if passed:
                 update = {"state": Job.State.SUCCEEDED, "error_code": "", "error_message": ""}
+            elif cutout_doubtful:
+                update = {
+                    "state": Job.State.FAILED,
+                    "error_code": "cutout_needs_review",
+                    "error_message": _(
+                        "The product's cutout in this photo is doubtful (confidence %(confidence).2f): the video is "
+                        "kept for review and was not delivered. Check the cutout with the box tool on the photo, "
+                        "or approve the video if the product looks right."
+                    )
+                    % {"confidence": photo_cutout.get("confidence") or 0.0},
+                }
             elif result.qa_passed:
                 broken = export.get("violations") or []
                 update = {
@@ -1279,13 +1317,16 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
         platform=job.platform or None,
     )
     reporter("prepare", 0.0)
+    photo = job.photo
     result = run_pipeline(
         photo=photo_bytes,
         out_path=work_dir / "video.mp4",
         spec=spec,
-        supplied_mask=_load_mask(job.photo),
+        supplied_mask=_load_mask(photo),
         on_progress=reporter,
     )
+    # The stored mask reaches the pipeline as a supplied one; whether its method was sure is the photo's to say.
+    result.photo_cutout = photo_cutouts.render_report(photo)
     # On the final file (after every step that changes bytes): enforced only for a platform the merchant chose.
     result.export_check = export_report(result.video_path, spec.platform_slug, enforced=bool(job.platform))
     return result

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 
+from generation import photo_cutouts
 from generation import services as gen_services
 from generation.models import CatalogImport, CatalogImportRow, unguessable_part
 
@@ -170,6 +171,16 @@ def _process_row(imp: CatalogImport, row: Row, archive) -> None:
             except _ImageFailure as exc:
                 issues.append(issue_dict(img["row"], img["column"], exc.code, **exc.params))
                 continue
+            if prepared.mask_png is None:  # no automatic cutout: the merchant draws a box on the photo page
+                issues.append(
+                    issue_dict(
+                        img["row"],
+                        img["column"],
+                        photo_cutouts.PHOTO_NEEDS_CUTOUT,
+                        message=photo_cutouts.needs_cutout_text(),
+                    )
+                )
+                continue
             photo_name = default_storage.save(f"{prefix}/{n}-photo.{prepared.ext}", ContentFile(prepared.data))
             stored.append(photo_name)
             mask_name = default_storage.save(f"{prefix}/{n}-mask.png", ContentFile(prepared.mask_png))
@@ -182,6 +193,8 @@ def _process_row(imp: CatalogImport, row: Row, archive) -> None:
                     "width": prepared.width,
                     "height": prepared.height,
                     "mask_source": prepared.mask_source,
+                    "cutout_confidence": prepared.cutout_confidence,
+                    "cutout_needs_review": prepared.cutout_needs_review,
                     "original_name": prepared.filename,
                 }
             )

@@ -87,10 +87,12 @@ class VideoOptions:
     captions: bool = False
     caption_price: bool = False
     caption_cta: bool = False
+    looks: tuple[str, ...] = ()  # model looks for every row; only the DiT engine draws a person (look_needs_dit)
 
     def as_options(self) -> dict:
         return {
             "platform": self.platform,
+            "looks": list(self.looks),
             "captions": {"enabled": self.captions, "price": self.caption_price, "cta": self.caption_cta},
         }
 
@@ -440,6 +442,7 @@ def _matrix(options: dict, key: tuple) -> gen_services.VariantMatrix:
     return gen_services.VariantMatrix(
         markets=list(markets),
         scenes=list(scenes),
+        looks=list(options.get("looks") or []),
         aspect_ratios=list(aspects),
         seconds=list(seconds),
         resolution=options.get("resolution", "480p"),
@@ -729,6 +732,8 @@ def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[
                     height=staged["height"],
                     checksum=staged["checksum"],
                     mask_source=staged["mask_source"],
+                    cutout_confidence=staged.get("cutout_confidence"),
+                    cutout_needs_review=bool(staged.get("cutout_needs_review")),
                 )
                 photo.file.name = staged["file"]  # the staged file becomes the photo's file; no copy
                 photo.mask.name = staged["mask"]

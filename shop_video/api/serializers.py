@@ -128,7 +128,8 @@ class JobRequestSerializer(StrictSerializer):
         child=Text(max_length=60),
         required=False,
         max_length=MAX_LIST,
-        help_text="Model look slugs; empty: product-only videos (no human model).",
+        help_text="Model look slugs; empty: product-only videos (no human model). Only with `engine: dit`: the "
+        "compositor draws no person, so looks with it are refused (400 `look_needs_dit`).",
     )
     aspect_ratios = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ASPECT_RATIOS)),
@@ -314,11 +315,28 @@ def _request(serializer) -> object:
     return serializer.context.get("request")
 
 
+_CUTOUT_METHOD_HELP = (
+    "How the mask was made: `alpha` (the PNG's transparency), `segmented` (automatic, plain background), "
+    "`learned` (the salient-object model), `guided` (your box, `POST /api/v1/photos/{id}/cutout`), `supplied` "
+    "(your mask); empty while the photo needs a cutout."
+)
+_CUTOUT_REVIEW_HELP = (
+    "The cutout waits for you to check it: with a mask (a doubtful one), jobs are made but their videos are held "
+    "for review and not charged until approved; without one (the automatic cutout was refused), jobs are refused "
+    "with 400 `photo_needs_cutout`. A box (`POST /api/v1/photos/{id}/cutout`) or a mask of your own clears it."
+)
+
+
 class PhotoSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField(help_text="Signed URL of the photo; expires.")
     mask_url = serializers.SerializerMethodField(
-        help_text="Signed URL of the product mask (PNG, white = product); expires."
+        help_text="Signed URL of the product mask (PNG, white = product); expires. Null while the photo needs a cutout."
     )
+    cutout_method = serializers.CharField(read_only=True, help_text=_CUTOUT_METHOD_HELP)
+    cutout_confidence = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="How sure the method was of the mask, 0..1; null: no mask yet."
+    )
+    cutout_needs_review = serializers.BooleanField(read_only=True, help_text=_CUTOUT_REVIEW_HELP)
 
     class Meta:
         model = Photo
@@ -330,6 +348,9 @@ class PhotoSerializer(serializers.ModelSerializer):
             "height",
             "checksum",
             "mask_source",
+            "cutout_method",
+            "cutout_confidence",
+            "cutout_needs_review",
             "file_url",
             "mask_url",
             "created_at",
@@ -346,9 +367,11 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class ProductPhotoSerializer(serializers.ModelSerializer):
+    cutout_needs_review = serializers.BooleanField(read_only=True, help_text=_CUTOUT_REVIEW_HELP)
+
     class Meta:
         model = Photo
-        fields = ["id", "original_name", "width", "height", "mask_source"]
+        fields = ["id", "original_name", "width", "height", "mask_source", "cutout_needs_review"]
         read_only_fields = fields
 
 

@@ -33,6 +33,7 @@ from .pagination import ApiCursorPagination, SlugCursorPagination
 from .parsers import JSONParser, MultiPartParser
 from .schema import IDEMPOTENCY_KEY
 from .services import delete_product, update_product
+from .views_cutout import PhotoCutoutMixin
 
 ID_REGEX = r"[0-9]{1,18}"
 SLUG_REGEX = r"[-a-zA-Z0-9_]{1,60}"
@@ -49,6 +50,9 @@ PHOTO_EXAMPLE = {
     "height": 1600,
     "checksum": "9f2c…",
     "mask_source": "alpha",
+    "cutout_method": "alpha",
+    "cutout_confidence": 1.0,
+    "cutout_needs_review": False,
     "file_url": "https://shop.example/files/signed/eyJrIjoicCJ9:1tQ…",
     "mask_url": "https://shop.example/files/signed/eyJrIjoicCJ9:1tR…",
     "created_at": _T,
@@ -60,8 +64,22 @@ PRODUCT_EXAMPLE = {
     "category": "home",
     "photo_ids": [311, 312],
     "photos": [
-        {"id": 311, "original_name": "bottle-front.png", "width": 1200, "height": 1600, "mask_source": "alpha"},
-        {"id": 312, "original_name": "bottle-side.jpg", "width": 1500, "height": 1500, "mask_source": "segmented"},
+        {
+            "id": 311,
+            "original_name": "bottle-front.png",
+            "width": 1200,
+            "height": 1600,
+            "mask_source": "alpha",
+            "cutout_needs_review": False,
+        },
+        {
+            "id": 312,
+            "original_name": "bottle-side.jpg",
+            "width": 1500,
+            "height": 1500,
+            "mask_source": "segmented",
+            "cutout_needs_review": False,
+        },
     ],
     "localized_titles": {
         "de": {"title": "Braunglasflasche", "cta": ""},
@@ -499,7 +517,7 @@ def _photo_rejected(exc: services.PhotoRejected, field: str):
         examples=[_ex("A photo", PHOTO_EXAMPLE)],
     ),
 )
-class PhotoViewSet(OrgViewSet):
+class PhotoViewSet(PhotoCutoutMixin, OrgViewSet):
     serializer_class = s.PhotoSerializer
     parser_classes = [MultiPartParser]
 
@@ -681,7 +699,18 @@ def _matrix_error(exc: BadInputError):
     raise exc
 
 
+_LOOK_NEEDS_DIT = (
+    "Model looks need the DiT video model: the compositor draws no person, only the product. Choose the DiT engine "
+    "or no model look."
+)
 _JOB_ERRORS = {
+    400: _error(
+        "Bad input: `validation_error`, `invalid_matrix`, `platform_rule`, `caption_options`, or `look_needs_dit` "
+        "(model looks asked of the compositor, which draws no person; nothing is reserved).",
+        "look_needs_dit",
+        _LOOK_NEEDS_DIT,
+        {"model_looks": [_LOOK_NEEDS_DIT]},
+    ),
     402: _error(
         "Not enough credits",
         "insufficient_credits",
@@ -794,7 +823,7 @@ class JobViewSet(OrgViewSet):
         description="The same body as `POST /api/v1/jobs`; answers how many videos it would make and what they "
         "would cost in credits.",
         request=s.JobRequestSerializer,
-        responses={200: s.EstimateSerializer},
+        responses={200: s.EstimateSerializer, 400: _JOB_ERRORS[400]},
         examples=[
             _ex("A job request", JOB_REQUEST_EXAMPLE, request=True, response=False),
             _ex("The price", {"credits": 60, "videos": 8, "seconds": 60.0}),

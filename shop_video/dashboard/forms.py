@@ -9,7 +9,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from generation import selectors
-from generation.constants import ASPECT_RATIOS, DURATION_CHOICES, ENGINE_CHOICES, RESOLUTIONS
+from generation.constants import (
+    ASPECT_RATIOS,
+    DURATION_CHOICES,
+    ENGINE_CHOICES,
+    ENGINES_WITH_MODELS,
+    RESOLUTIONS,
+)
 from generation.models import Product, Video
 from generation.presets import PLATFORM_ASPECTS
 from shop_video.merchants.models import Membership
@@ -163,7 +169,10 @@ class GenerateForm(forms.Form):
         label=_("Model looks"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Optional: a person presents the product. None chosen: the product alone."),
+        help_text=_(
+            "Optional: a person presents the product (DiT video model only: the compositor draws no person). "
+            "None chosen: the product alone."
+        ),
     )
     aspect_ratios = forms.MultipleChoiceField(
         label=_("Aspect ratios"),
@@ -230,12 +239,28 @@ class GenerateForm(forms.Form):
         self.fields["seconds"].choices = [(str(s), _("%(seconds)d s") % {"seconds": s}) for s in durations]
         self.fields["seconds"].initial = ["5" if 5 in durations else str(durations[0])]
         self.fields["engine"].choices = engine_choices()
+        self._offer_looks_only_with_an_engine_that_draws_people()
         self.fields["platform"].choices = [
             ("", _("None chosen")),
             *((slug, name) for slug, name, _a in platform_presets()),
         ]
         self.fields["photos"].choices = [(str(pk), label) for pk, label in photo_choices]
         self.fields["photos"].initial = [str(pk) for pk, _label in photo_choices]
+
+    def _offer_looks_only_with_an_engine_that_draws_people(self) -> None:
+        """The compositor draws no person: without an engine that does, the looks are shown unavailable; with one,
+        the browser disables them while the compositor is chosen. A look posted anyway is refused by the services
+        (look_needs_dit), never dropped."""
+        field = self.fields["looks"]
+        people_engines = [value for value, _label in self.fields["engine"].choices if value in ENGINES_WITH_MODELS]
+        if not people_engines:
+            field.widget.attrs["disabled"] = True
+            field.help_text = _(
+                "Unavailable here: a person is drawn only by the DiT video model, which this service does not run. "
+                "The compositor makes videos of the product alone."
+            )
+        else:
+            field.widget.attrs["data-needs-engine"] = " ".join(people_engines)
 
     @property
     def caption_fields(self) -> list[forms.BoundField]:

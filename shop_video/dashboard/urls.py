@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_api_keys, views_signup
+from . import views, views_account, views_api_keys, views_cutout, views_signup
 
 app_name = "dashboard"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("products/<int:pk>/generate/", views.generate, name="generate"),
     path("photos/<int:pk>/mask/", views.photo_mask_upload, name="photo_mask_upload"),
+    path("photos/<int:pk>/cutout/preview/", views_cutout.photo_cutout_preview, name="photo_cutout_preview"),
+    path("photos/<int:pk>/cutout/", views_cutout.photo_cutout_save, name="photo_cutout_save"),
     path("estimate/", views.estimate, name="estimate"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),

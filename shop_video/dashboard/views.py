@@ -94,6 +94,19 @@ def product_create(request: HttpRequest) -> HttpResponse:
                 _apply_field_errors(form, exc)
             else:
                 messages.success(request, _("Product “%(title)s” created.") % {"title": product.title})
+                to_check = product.photos.filter(cutout_needs_review=True).count()
+                if to_check:
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "%(count)d photo needs you to check its cutout before videos are made: draw a box "
+                            "around the product on it.",
+                            "%(count)d photos need you to check their cutout before videos are made: draw a box "
+                            "around the product on each.",
+                            to_check,
+                        )
+                        % {"count": to_check},
+                    )
                 url = reverse("dashboard:product_detail", args=[product.pk])
                 if request.headers.get("X-Requested-With") == "XMLHttpRequest":
                     # The upload script (progress bar) navigates itself; a followed redirect would eat the message.
@@ -107,7 +120,8 @@ def product_create(request: HttpRequest) -> HttpResponse:
 
 
 def _generate_form(product, photos, data=None) -> GenerateForm:
-    choices = [(p.pk, p.original_name or _("Photo %(id)d") % {"id": p.pk}) for p in photos]
+    # A photo whose cutout waits for the merchant's check is not offered until it is checked.
+    choices = [(p.pk, p.original_name or _("Photo %(id)d") % {"id": p.pk}) for p in photos if not p.cutout_needs_review]
     return GenerateForm(data, photo_choices=choices, organization=product.organization)
 
 
@@ -119,6 +133,7 @@ def _render_product(request: HttpRequest, product, *, generate_form=None, status
         "mask_form": MaskForm(),
         "generate_form": generate_form or _generate_form(product, photos),
         "platforms": platform_presets(),
+        "photos_to_check": [p for p in photos if p.cutout_needs_review],
     }
     return render(request, "dashboard/product_detail.html", context, status=status)
 

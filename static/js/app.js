@@ -247,6 +247,181 @@
     });
   }
 
+  /* --- Box tool: a rough box and keep/remove strokes → the guided cutout, previewed live, saved as the mask -- */
+  function initBoxEditors(root) {
+    root.querySelectorAll("form[data-box-editor]").forEach(function (form) {
+      const w = parseInt(form.dataset.width, 10), h = parseInt(form.dataset.height, 10);
+      const canvas = form.querySelector("[data-box-canvas]");
+      const status = form.querySelector("[data-box-status]");
+      const save = form.querySelector("[data-box-save]");
+      const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+      canvas.width = w;
+      canvas.height = h;
+      const ctx = canvas.getContext("2d");
+      let photo = null, overlay = null, box = null, keep = [], remove = [];
+      let dragging = null, stroke = null, timer = null, asked = 0, shown = 0;
+
+      function tool() {
+        const checked = form.querySelector("[data-box-tool]:checked");
+        return checked ? checked.value : "box";
+      }
+
+      function point(event) {
+        const r = canvas.getBoundingClientRect();
+        const x = ((event.clientX - r.left) * w) / r.width, y = ((event.clientY - r.top) * h) / r.height;
+        return [Math.max(0, Math.min(w, Math.round(x))), Math.max(0, Math.min(h, Math.round(y)))];
+      }
+
+      function normalBox() {
+        if (!box) return null;
+        return [Math.min(box[0], box[2]), Math.min(box[1], box[3]), Math.max(box[0], box[2]), Math.max(box[1], box[3])];
+      }
+
+      function redraw() {
+        const scale = w / Math.max(1, canvas.getBoundingClientRect().width);
+        ctx.clearRect(0, 0, w, h);
+        if (photo) ctx.drawImage(photo, 0, 0, w, h);
+        if (overlay) ctx.drawImage(overlay, 0, 0, w, h);
+        ctx.lineWidth = 2 * scale;
+        const b = normalBox();
+        if (b) {
+          ctx.setLineDash([8 * scale, 6 * scale]);
+          ctx.strokeStyle = "#fff";
+          ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+          ctx.setLineDash([]);
+        }
+        [[keep, "rgba(40, 180, 90, 0.9)"], [remove, "rgba(220, 50, 60, 0.9)"]].forEach(function (item) {
+          ctx.strokeStyle = item[1];
+          ctx.lineWidth = 6 * scale;
+          ctx.lineCap = "round";
+          item[0].forEach(function (line) {
+            ctx.beginPath();
+            ctx.moveTo(line[0][0], line[0][1]);
+            line.forEach(function (p) { ctx.lineTo(p[0] + 0.01, p[1]); });
+            ctx.stroke();
+          });
+        });
+      }
+
+      function body() {
+        return JSON.stringify({ box: normalBox(), keep: keep, remove: remove });
+      }
+
+      function post(url) {
+        return fetch(url, {
+          method: "POST",
+          body: body(),
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        });
+      }
+
+      function preview() {
+        const ticket = ++asked;
+        status.textContent = form.dataset.cuttingLabel || "…";
+        post(form.dataset.previewUrl).then(function (response) {
+          if (!response.ok) {
+            return response.json().then(function (data) {
+              if (ticket !== asked) return;
+              overlay = null;
+              status.textContent = data.error.message;
+              save.disabled = true;
+              redraw();
+            });
+          }
+          return response.blob().then(function (blob) {
+            return loadImage(URL.createObjectURL(blob));
+          }).then(function (img) {
+            if (ticket < shown) return; // an older answer arriving late
+            shown = ticket;
+            overlay = img;
+            status.textContent = "";
+            save.disabled = false;
+            redraw();
+            form.dataset.preview = String(ticket);
+          });
+        });
+      }
+
+      function later() {
+        clearTimeout(timer);
+        timer = setTimeout(preview, 120);
+      }
+
+      canvas.addEventListener("pointerdown", function (event) {
+        if (!photo) return;
+        canvas.setPointerCapture(event.pointerId);
+        const p = point(event);
+        if (tool() === "box") {
+          box = [p[0], p[1], p[0], p[1]];
+          dragging = true;
+        } else {
+          if (!box) return;
+          stroke = [p];
+          (tool() === "keep" ? keep : remove).push(stroke);
+        }
+        redraw();
+      });
+      canvas.addEventListener("pointermove", function (event) {
+        const p = point(event);
+        if (dragging) {
+          box[2] = p[0];
+          box[3] = p[1];
+          redraw();
+        } else if (stroke) {
+          stroke.push(p);
+          redraw();
+        }
+      });
+      ["pointerup", "pointercancel"].forEach(function (type) {
+        canvas.addEventListener(type, function () {
+          if (dragging || stroke) later();
+          dragging = false;
+          stroke = null;
+        });
+      });
+      form.querySelector("[data-box-reset]").addEventListener("click", function () {
+        box = null;
+        keep = [];
+        remove = [];
+        overlay = null;
+        save.disabled = true;
+        status.textContent = "";
+        redraw();
+      });
+
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (!box) return;
+        save.disabled = true;
+        status.textContent = form.dataset.savingLabel || "…";
+        post(form.action).then(function (response) {
+          return response.json().then(function (data) {
+            if (!response.ok) {
+              status.textContent = data.error.message;
+              save.disabled = false;
+              return;
+            }
+            // The page shows the saved mask and the outcome message; the same page only needs a reload.
+            const target = new URL(data.redirect, window.location.href);
+            if (target.pathname === window.location.pathname) {
+              window.location.hash = target.hash;
+              window.location.reload();
+            } else {
+              window.location.assign(target.href);
+            }
+          });
+        });
+      });
+
+      loadImage(form.dataset.photoUrl).then(function (img) {
+        photo = img;
+        redraw();
+        form.dataset.ready = "true";
+      });
+    });
+  }
+
   /* --- Platform presets: tick the aspect ratios a platform uses ---------------------------------------- */
   function initPresets(root) {
     root.querySelectorAll("[data-aspects]").forEach(function (button) {
@@ -258,6 +433,22 @@
         });
         form.dispatchEvent(new Event("change", { bubbles: true })); // refresh the live cost
       });
+    });
+  }
+
+  /* --- Model looks: only an engine that draws a person takes them (data-needs-engine) --------------------- */
+  function initLookEngines(root) {
+    root.querySelectorAll("input[data-needs-engine]").forEach(function (box) {
+      const form = box.closest("form");
+      const engines = box.dataset.needsEngine.split(" ");
+      function update() {
+        const chosen = form.querySelector("input[name=engine]:checked");
+        const ok = chosen && engines.indexOf(chosen.value) >= 0;
+        box.disabled = !ok;
+        if (!ok) box.checked = false;
+      }
+      form.querySelectorAll("input[name=engine]").forEach(function (radio) { radio.addEventListener("change", update); });
+      update();
     });
   }
 
@@ -298,7 +489,9 @@
     initUpload(root);
     initCutouts(root);
     initMaskEditors(root);
+    initBoxEditors(root);
     initPresets(root);
+    initLookEngines(root);
     initPlayers(root);
   }
 

@@ -145,7 +145,7 @@ def test_new_merchant_from_sign_up_to_a_downloaded_zip(
     before = mask_array(photo)
     assert before[:30, :30].max() == 0 and before[300, 240] == 255  # corner is background, centre is product
     editor = page.locator(f"#photo-{photo.pk}")
-    editor.locator("summary").click()
+    editor.get_by_text("Touch up the mask with a brush").click()  # the brush, not the box tool
     form = editor.locator("form[data-mask-editor]")
     # Locator waits, not wait_for_function: the page's CSP forbids eval, which wait_for_function needs.
     editor.locator("form[data-mask-editor][data-ready=true]").wait_for()

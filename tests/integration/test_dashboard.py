@@ -174,7 +174,8 @@ def test_create_product_with_jpeg_png_alpha_and_webp(client_a, org):
     assert "Product “Amber bottle” created." in page
     for photo in photos:
         assert reverse("files:photo", args=[photo.pk]) in page
-        assert f'data-mask-url="{reverse("files:photo_mask", args=[photo.pk])}"' in page
+        mask_url = f"{reverse('files:photo_mask', args=[photo.pk])}?v={photo.mask_version}"
+        assert f'data-mask-url="{mask_url}"' in page  # versioned: a new mask is never a cached old one
         assert reverse("dashboard:photo_mask_upload", args=[photo.pk]) in page
     assert 'class="frame checker cutout"' in page
 

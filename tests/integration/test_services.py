@@ -54,6 +54,7 @@ def test_matrix_expands_to_photos_x_markets_x_scenes_x_looks_x_aspects_x_duratio
         aspect_ratios=["9:16", "1:1"],
         seconds=[5, 10],
         seed=11,
+        engine="dit",  # only the DiT engine draws a person
     )
 
     batch = services.submit_batch(organization=org, user=None, photos=photos, matrix=matrix, name="Spring")
@@ -62,8 +63,9 @@ def test_matrix_expands_to_photos_x_markets_x_scenes_x_looks_x_aspects_x_duratio
     assert jobs.count() == 2 * 2 * 2 * 2 * 2 * 2
     combos = set(jobs.values_list("photo", "market__slug", "scene__slug", "look__slug", "aspect_ratio", "seconds"))
     assert len(combos) == 64  # every combination exactly once
-    assert set(jobs.values_list("state", "seed", "engine", "resolution")) == {("queued", 11, "compositor", "480p")}
-    assert jobs.filter(credits=5).count() == 32 and jobs.filter(credits=10).count() == 32
+    assert set(jobs.values_list("state", "seed", "engine", "resolution")) == {("queued", 11, "dit", "480p")}
+    five, ten = (pricing.credits_for_video(engine="dit", resolution="480p", seconds=s) for s in (5, 10))
+    assert jobs.filter(credits=five).count() == 32 and jobs.filter(credits=ten).count() == 32
 
 
 def test_empty_scenes_aspects_and_looks_take_the_market_defaults():
@@ -85,7 +87,10 @@ def test_an_organizations_own_look_is_used():
     photo = PhotoFactory(product__organization=org)
 
     batch = services.submit_batch(
-        organization=org, user=None, photos=[photo], matrix=Matrix(looks=["our-model"], aspect_ratios=["1:1"])
+        organization=org,
+        user=None,
+        photos=[photo],
+        matrix=Matrix(looks=["our-model"], aspect_ratios=["1:1"], engine="dit"),
     )
     assert batch.jobs.get().look == own
     assert own in selectors.looks_for(org, "us")
@@ -93,7 +98,7 @@ def test_an_organizations_own_look_is_used():
     # Another organization cannot use it.
     other = OrganizationFactory()
     with pytest.raises(services.MatrixInvalid) as caught:
-        services.validate_matrix(organization=other, matrix=Matrix(looks=["our-model"]))
+        services.validate_matrix(organization=other, matrix=Matrix(looks=["our-model"], engine="dit"))
     assert "looks" in caught.value.fields
 
 

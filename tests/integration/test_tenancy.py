@@ -118,6 +118,8 @@ def _object_ids(a: dict) -> dict[str, int]:
         "dashboard:product_detail": a["product"].pk,
         "dashboard:generate": a["product"].pk,
         "dashboard:photo_mask_upload": a["photo"].pk,
+        "dashboard:photo_cutout_preview": a["photo"].pk,
+        "dashboard:photo_cutout_save": a["photo"].pk,
         "dashboard:batch_detail": a["batch"].pk,
         "dashboard:batch_jobs": a["batch"].pk,
         "dashboard:batch_cancel": a["batch"].pk,
@@ -224,7 +226,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 31
+    assert checked == 33
     assert snapshot(org_a) == before
 
 
@@ -288,7 +290,8 @@ def test_owner_reaches_every_page(client, org_a):
         url = reverse(name, args=object_for(name, org_a))
         actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "_revoke", "member_role", "member_remove")
         actions += ("import_confirm", "import_recheck", "import_discard", "_delete", "_save", "look_update")
-        if name in {"dashboard:generate", "dashboard:photo_mask_upload"} or name.endswith(actions):
+        posts = {"dashboard:generate", "dashboard:photo_mask_upload", "dashboard:photo_cutout_preview"}
+        if name in posts or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name
 

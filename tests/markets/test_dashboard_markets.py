@@ -101,7 +101,8 @@ def test_the_looks_page_lists_the_built_in_looks_per_market_with_their_review_no
     assert reverse("dashboard:look_list") in page(client_a.get(reverse("dashboard:home")))  # linked in the nav
 
 
-def test_editing_a_built_in_look_makes_the_organizations_own_copy(client_a, org, product):
+def test_editing_a_built_in_look_makes_the_organizations_own_copy(client_a, org, product, settings, tmp_path):
+    settings.SHOPVIDEO_MODEL_PATH = str(tmp_path)  # the wizard offers the DiT engine, the one that draws a person
     builtin = ModelLook.objects.get(market__slug="de", slug="casual-20s", organization__isnull=True)
     form = page(client_a.get(reverse("dashboard:look_list") + "?from=de:casual-20s"))
     assert builtin.descriptors in form  # the form starts from the preset's values
@@ -131,7 +132,7 @@ def test_editing_a_built_in_look_makes_the_organizations_own_copy(client_a, org,
         "aspect_ratios": ["9:16"],
         "seconds": ["5"],
         "resolution": "480p",
-        "engine": "compositor",
+        "engine": "dit",
         "name": "",
     }
     assert client_a.post(reverse("dashboard:generate", args=[product.pk]), post).status_code == 302

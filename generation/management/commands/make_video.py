@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.constants import ASPECT_RATIOS, RESOLUTIONS
+from generation.constants import ASPECT_RATIOS, LOOK_NEEDS_DIT, LOOK_NEEDS_DIT_MESSAGE, RESOLUTIONS, look_needs_dit
 from generation.pipeline.cutout import CutoutGuide, load_mask
 from generation.pipeline.errors import PipelineError
 from generation.pipeline.layout import MOTIONS
@@ -56,6 +56,8 @@ class Command(BaseCommand):
             raise CommandError(f"bad_output: --out must be a path ending in .mp4, not {out}")
         if opts["mask"] and not opts["mask"].is_file():
             raise CommandError(f"bad_mask: no such file: {opts['mask']}")
+        if look_needs_dit(engine=opts["engine"], looks=[opts["look"]] if opts["look"] else []):
+            raise CommandError(f"{LOOK_NEEDS_DIT}: {LOOK_NEEDS_DIT_MESSAGE}")
         guide = _parse_box(opts["box"]) if opts["box"] else None
         try:
             mask = load_mask(opts["mask"]) if opts["mask"] else None
