@@ -1,4 +1,4 @@
-"""The fixed vocabulary of the output contract (shared/DESIGN.md § The local command and its output contract)."""
+"""The fixed vocabulary of the output contract: aspect ratios, resolutions, engines, frame sizes and durations."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -70,7 +70,7 @@ class MarketPresetData:
         return self.review_note or BUILTIN_REVIEW_NOTE
 
 
-# Platform → default aspect ratios (shared/DESIGN.md § Markets).
+# Platform → default aspect ratios, the order of preference when a market names the platform but not the ratio.
 PLATFORM_ASPECTS: dict[str, tuple[str, ...]] = {
     "tiktok": ("9:16",),
     "reels": ("9:16",),

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from functools import cache
 
-from generation.pipeline.errors import EngineUnavailableError
-
 from .base import Engine, RenderRequest
+from .errors import EngineUnavailableError
 
 __all__ = ["Engine", "RenderRequest", "get_engine"]
 

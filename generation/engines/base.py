@@ -8,10 +8,23 @@ from typing import Protocol
 
 import numpy as np
 
-from generation.pipeline.layout import Layout
 from generation.presets import LookPreset, MarketPresetData, ScenePreset
 
 ProgressCallback = Callable[[float], None]  # fraction 0..1 of the render; may raise JobCanceled
+
+
+@dataclass
+class Layout:
+    """Where the product sits in every frame (planned by the pipeline's layout stage)."""
+
+    placements: np.ndarray  # (frames, 2, 3) float64
+    motion: str
+    product_bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 of the product in photo pixels
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return int(self.placements.shape[0])
 
 
 def _no_progress(_: float) -> None:

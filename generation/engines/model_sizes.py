@@ -27,7 +27,8 @@ from pathlib import Path
 from django.conf import settings
 
 from generation.constants import FRAME_SIZES
-from generation.pipeline.errors import BadInputError
+
+from .errors import BadInputError
 
 logger = logging.getLogger(__name__)
 

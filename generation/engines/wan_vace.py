@@ -3,7 +3,7 @@
 The pipeline is loaded once per worker process from a local diffusers folder (settings.SHOPVIDEO_MODEL_PATH or
 `--model-path`) and kept warm: bf16 on CUDA (the VAE in float32), float32 on CPU for the tests' tiny model.
 Conditioning (product pixels kept through the mask, the product as reference image, pose or gray control) is
-built by generation.pipeline.conditions; the fidelity lock and QA run after this engine as for every engine.
+built by generation.engines.conditions; the fidelity lock and QA run after this engine as for every engine.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from diffusers import UniPCMultistepScheduler, WanVACEPipeline
 from django.conf import settings
 from PIL import Image
 
-from generation.pipeline.conditions import VaceConditions, build_conditions
-from generation.pipeline.errors import BadInputError, ModelUnavailableError, PipelineError
-
 from .base import RenderRequest
 from .clips import MAX_CLIP_FRAMES, Clip, extend_with_context, plan_clips
+from .conditions import VaceConditions, build_conditions
+from .errors import BadInputError, ModelUnavailableError, PipelineError
 from .vace_cache import VaceStepCacheConfig, apply_vace_step_cache
 
 logger = logging.getLogger(__name__)
@@ -346,13 +345,13 @@ class WanVaceEngine:
             logger.warning("cannot reset the GPU's peak memory statistics", exc_info=True)
 
     def _report_gpu_memory(self) -> None:
-        from shop_video.core import gpu_telemetry as gpu_report
+        from shop_video.core import gpu_telemetry
 
         try:
-            self.last_gpu = gpu_report.job_usage(torch.cuda, self._device_index())
+            self.last_gpu = gpu_telemetry.job_usage(torch.cuda, self._device_index())
         except Exception:
             logger.warning("cannot read the render's GPU memory", exc_info=True)
-        gpu_report.publish_quietly()
+        gpu_telemetry.publish_quietly()
 
     def _call(self, kwargs: dict[str, Any], on_progress: Callable[[float], None]) -> Any:
         steps = kwargs["num_inference_steps"]

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 
-from generation.pipeline import layout
-from generation.pipeline.errors import PipelineError
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
-from shop_video.core import gpu_telemetry as gpu_report
+from shop_video.core import gpu_telemetry
 
 from . import build_engine, dit_ready
-from .base import RenderRequest
+from .base import Layout, RenderRequest
+from .errors import PipelineError
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +53,26 @@ def _product() -> tuple[np.ndarray, np.ndarray]:
     return photo, mask
 
 
+def _still_layout(mask: np.ndarray, width: int, height: int, frames: int) -> Layout:
+    """The product centred at half the frame's shorter side in every frame: the render's shapes and code paths are
+    those of any layout, so the warm-up needs no planned motion."""
+    ys, xs = np.nonzero(mask)
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    scale = 0.5 * min(width, height) / max(x1 - x0, y1 - y0)
+    placement = np.array(
+        [
+            [scale, 0.0, width / 2 - scale * (x0 + x1 - 1) / 2],
+            [0.0, scale, height / 2 - scale * (y0 + y1 - 1) / 2],
+        ]
+    )
+    return Layout(placements=np.repeat(placement[None], frames, axis=0), motion="still", product_bbox=(x0, y0, x1, y1))
+
+
 def _request(width: int, height: int, frames: int, steps: int) -> RenderRequest:
     photo, mask = _product()
     market = MARKETS_BY_SLUG["us"]
     scene = SCENES_BY_SLUG[market.scenes[0]]
-    plan = layout.plan_layout(mask=mask, frame_size=(width, height), frames=frames, motion="pan", seed=0)
+    plan = _still_layout(mask, width, height, frames)
     return RenderRequest(
         photo_rgb=photo,
         mask=mask,
@@ -105,7 +119,7 @@ def warm_up_dit(
         return report
     finally:
         # The loaded model's memory shows in /metrics from now on, not only after the first job (no-op on CPU).
-        gpu_report.publish_quietly()
+        gpu_telemetry.publish_quietly()
     report.ok = True
     logger.info(
         "dit warm-up done: load %.1f s, %s",

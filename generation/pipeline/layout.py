@@ -7,25 +7,12 @@ so the result looks filmed rather than like a slideshow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from .poses import choose_template, layout_fill
+from generation.engines.base import Layout
+from generation.engines.poses import choose_template, layout_fill
 
 MOTIONS = ("push-in", "pan", "orbit-sway", "reveal")
-
-
-@dataclass
-class Layout:
-    placements: np.ndarray  # (frames, 2, 3) float64
-    motion: str
-    product_bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 of the product in photo pixels
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def frames(self) -> int:
-        return int(self.placements.shape[0])
 
 
 SIDES = ("left", "top", "right", "bottom")
@@ -114,7 +101,7 @@ PRODUCT_ONLY_FILL = 0.78
 # With a person, full-body framing would shrink small products (a lipstick, a mug) to a few dozen pixels; below this
 # fill the shot becomes a medium shot instead (the person cropped, the product still prominent and legible).
 MODEL_SHOT_MIN_FILL = 0.4
-# A product whose detail 4:2:0 would lose at the planned size grows (run._plan_layout forecasts it) up to these:
+# A product whose detail 4:2:0 would lose at the planned size grows (plan.plan_layout forecasts it) up to these:
 # a closer hero shot, or a medium close-up of the person, whose pose still scales with the product.
 PRODUCT_ONLY_MAX_FILL = 0.9
 MODEL_SHOT_MAX_FILL = 0.62

@@ -1,4 +1,5 @@
-"""The whole pipeline for one video: ingest → cutout → layout → engine.render → fidelity lock → encode → QA.
+"""The whole pipeline for one video: ingest → cutout → plan (layout, captions, AI label) → engine.render → fidelity lock
+→ captions and label → encode → QA → content credentials → export check.
 
 `make_video` and the Celery workers both call `run_pipeline`; nothing here touches the database.
 """
@@ -22,7 +23,8 @@ from PIL import Image
 from generation.engines import RenderRequest, get_engine, model_sizes
 from generation.presets import scene_palette
 
-from . import ai_label, captions, credentials, cutout, encode, fidelity, ingest, layout, qa
+from . import ai_label, captions, credentials, cutout, encode, fidelity, ingest, platforms, qa
+from .plan import Planner
 from .spec import VariantSpec
 
 # Share of the job's progress bar each stage takes (the render dominates).
@@ -61,6 +63,8 @@ class PipelineResult:
     dit: dict | None = None  # the DiT's preset, steps, flow shift, cache and clips; None for other engines
 
     cutout: dict | None = None  # the cutout's method, confidence and needs_review
+    # The platform's export rules checked on the final file (platforms.export_report); kept beside OUT.json's contract
+    export_check: dict | None = None
 
     @property
     def duration_seconds(self) -> float:
@@ -148,114 +152,6 @@ class _Outputs:
             os.replace(self.temp[key], self.final[key])
 
 
-# Fill grows by this factor per step while the forecast is below the QA bar plus this margin (x264's share).
-FIDELITY_GROWTH = 1.1
-FIDELITY_MARGIN_DB = 1.0
-
-
-class FidelityForecast:
-    """What product PSNR a layout allows in yuv420p, before rendering: frames of the layout go through the encoder's
-    conversion (`encode.shown_after_yuv420`, within 0.1–0.5 dB of the decoded MP4 per frame). Fine, strongly
-    coloured print shrunk a lot cannot stay exact in 4:2:0 whatever the engine does (ADR 0004), so the layout
-    shows such a product larger rather than render a video QA must hold back."""
-
-    SAMPLES = 8  # frames beside the smallest: how print lines fall on the 2×2 chroma grid moves PSNR ±1 dB
-    CLEAR_DB = 3.0  # a smallest frame this far above the target needs no other sample
-
-    def __init__(self, photo_rgb: np.ndarray, mask: np.ndarray, frame_size: tuple[int, int], target: float):
-        self.lock = fidelity.FidelityLock(photo_rgb, mask, frame_size)
-        self.mask = mask
-        self.frame_size = frame_size
-        self.target = target
-
-    def frame(self, placement: np.ndarray) -> float:
-        layer = self.lock.layer(placement)
-        x0, y0, x1, y1 = layer.box
-        region = qa.product_region(self.mask, placement, self.frame_size)[y0:y1, x0:x1]
-        return qa.psnr(encode.shown_after_yuv420(layer)[region], layer.colour[region])
-
-    def __call__(self, placements: np.ndarray) -> float:
-        placements = np.asarray(placements, np.float64)
-        smallest = int(np.argmin(np.abs(np.linalg.det(placements[:, :, :2]))))
-        worst = self.frame(placements[smallest])
-        if worst >= self.target + self.CLEAR_DB:
-            return worst
-        for i in np.unique(np.linspace(0, len(placements) - 1, self.SAMPLES).round().astype(int)):
-            if i != smallest:
-                worst = min(worst, self.frame(placements[i]))
-        return worst
-
-
-def _plan_layout(
-    spec: VariantSpec,
-    mask: np.ndarray,
-    area: tuple[int, int, int, int],
-    seed: int,
-    motion: str | None = None,
-    forecast: FidelityForecast | None = None,
-) -> layout.Layout:
-    """The product's placements inside `area` (the frame less caption or label bands), in frame coordinates; with a
-    `forecast`, at the smallest fill (from the shot's own) whose product can stay above the QA bar in 4:2:0, up to
-    the shot's largest. `extras` records the fill and the forecast PSNR."""
-    area_size = (area[2] - area[0], area[3] - area[1])
-    with_model = spec.look is not None
-    fill = layout.product_fill(
-        frame_size=area_size, category=spec.product_category, aspect_ratio=spec.aspect_ratio, with_model=with_model
-    )
-    largest = max(fill, layout.max_product_fill(with_model=with_model))
-    while True:
-        plan = layout.plan_layout(
-            mask=mask, frame_size=area_size, frames=spec.frames, motion=motion or spec.motion, seed=seed, fill=fill
-        )
-        if area[:2] != (0, 0):
-            plan.placements = captions.offset_placements(plan.placements, area)
-        plan.extras["fill"] = round(fill, 4)
-        if forecast is None:
-            return plan
-        predicted = forecast(plan.placements)
-        plan.extras["predicted_psnr"] = round(predicted, 2)
-        if predicted >= forecast.target or fill >= largest:
-            return plan
-        fill = min(largest, fill * FIDELITY_GROWTH)
-
-
-def _place_label(
-    spec: VariantSpec,
-    mask: np.ndarray,
-    area: tuple[int, int, int, int],
-    seed: int,
-    plan: layout.Layout,
-    corners: list[ai_label.LabelPlan],
-    forecast: FidelityForecast | None = None,
-) -> tuple[ai_label.LabelPlan, layout.Layout]:
-    """A corner for the AI label that the product never reaches, and the layout that keeps it so.
-
-    A band of its own for the label would shrink the product, and a smaller product loses fidelity in 4:2:0
-    (ADR 0004; about 1 dB at 1:1). So: the seed's motion in any free corner; then, when the job did not fix the
-    motion, the other motions; only when the product reaches every corner in every motion, the band."""
-    motions = [plan.motion] + ([m for m in layout.MOTIONS if m != plan.motion] if spec.motion is None else [])
-    for motion in motions:
-        candidate = plan if motion == plan.motion else _plan_layout(spec, mask, area, seed, motion, forecast)
-        for corner in corners:
-            if ai_label.is_clear(corner, candidate.placements, candidate.product_bbox, mask):
-                return corner, candidate
-    reserved = ai_label.reserve(corners[0], area, min(spec.width, spec.height))
-    return corners[0], _plan_layout(spec, mask, reserved, seed, forecast=forecast)
-
-
-def _plan_captions(spec: VariantSpec) -> captions.CaptionPlan:
-    market = spec.market_preset
-    content = captions.caption_content(
-        market,
-        title=spec.product_title,
-        localized_titles={market.caption_language: spec.caption_title} if spec.caption_title else None,
-        price=spec.price,
-        currency=spec.currency,
-        cta=spec.cta,
-    )
-    return captions.plan_captions(content, width=spec.width, height=spec.height, platform=spec.platform_slug)
-
-
 def run_pipeline(
     *,
     photo: str | Path | bytes | IO[bytes],
@@ -292,27 +188,8 @@ def run_pipeline(
         # Before the model loads: a size the model was not trained for is refused, never rendered.
         model_sizes.check_resolution(model_path, spec.resolution)
     engine = get_engine(spec.engine, model_path)
-    forecast = FidelityForecast(
-        photo_in.rgb, cut.mask, (spec.width, spec.height), settings.SHOPVIDEO_QA_MIN_PSNR + FIDELITY_MARGIN_DB
-    )
+    planner = Planner(spec, photo_in.rgb, cut.mask)
     market, scene = spec.market_preset, spec.scene_preset
-    caption_plan = _plan_captions(spec) if spec.captions else None
-    # With a caption the layout gets the frame less the caption's band, so the product never goes under it.
-    area = caption_plan.product_area if caption_plan else (0, 0, spec.width, spec.height)
-    label_plan = None
-    label_corners: list[ai_label.LabelPlan] = []
-    if market.ai_label:
-        label_plan = ai_label.plan_label(
-            market=market, engine=spec.engine, width=spec.width, height=spec.height, platform=spec.platform_slug
-        )
-        label_corners = ai_label.corner_plans(
-            label_plan,
-            width=spec.width,
-            height=spec.height,
-            platform=spec.platform_slug,
-            direction=market.direction,
-            avoid=caption_plan.rect if caption_plan else None,
-        )
     attempts = max(1, 1 + qa_retries)
     # The first attempt fills the bar up to FIRST_ATTEMPT_SHARE: a QA retry is the exception, and a bar that halts
     # at half way for every video (as an equal share per possible attempt did) misleads. Retries use the rest,
@@ -333,14 +210,8 @@ def run_pipeline(
                 progress(stage, min(1.0, starts[attempt] + shares[attempt] * max(0.0, min(1.0, fraction))))
 
             with timer.stage("layout"):
-                plan = _plan_layout(spec, cut.mask, area, seed, forecast=forecast)
-                if caption_plan is not None:
-                    captions.check_clear(caption_plan, plan.placements, plan.product_bbox)
-                if label_corners:
-                    label_plan, plan = _place_label(spec, cut.mask, area, seed, plan, label_corners, forecast)
-                    ai_label.check_clear(label_plan, plan.placements, plan.product_bbox, cut.mask)
-            predicted = plan.extras.get("predicted_psnr", 99.0)
-            if best is not None and predicted < settings.SHOPVIDEO_QA_MIN_PSNR:
+                plan = planner.plan(seed)
+            if best is not None and plan.predicted_psnr < settings.SHOPVIDEO_QA_MIN_PSNR:
                 # Another seed cannot help a product that 4:2:0 cannot carry at this size: no render wasted on it.
                 break
             base = _PROGRESS["prepare"]
@@ -351,7 +222,7 @@ def run_pipeline(
             request = RenderRequest(
                 photo_rgb=photo_in.rgb,
                 mask=cut.mask,
-                layout=plan,
+                layout=plan.layout,
                 width=spec.width,
                 height=spec.height,
                 fps=spec.fps,
@@ -375,13 +246,13 @@ def run_pipeline(
                     gpu = rendered_gpu
                 with timer.stage("fidelity"):
                     # Engines may draw the product themselves; the lock makes it the merchant's pixels regardless.
-                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.placements, cut.matte)
-                if caption_plan is not None:
+                    layers = fidelity.lock_frames(frames, photo_in.rgb, cut.mask, plan.layout.placements, cut.matte)
+                if plan.captions is not None:
                     with timer.stage("captions"):
                         # After the lock, outside the product's box (check_clear): the product stays exact.
-                        captions.draw_captions(frames, caption_plan)
-                if label_plan is not None:
-                    ai_label.draw_label(frames, label_plan)  # before the poster is taken: both carry it
+                        captions.draw_captions(frames, plan.captions)
+                if plan.ai_label is not None:
+                    ai_label.draw_label(frames, plan.ai_label)  # before the poster is taken: both carry it
                 report("encode", _PROGRESS["prepare"] + _PROGRESS["render"])
                 with timer.stage("encode"):
                     encode.encode_mp4(frames, outputs.temp[""], fps=spec.fps, layers=layers)
@@ -391,7 +262,7 @@ def run_pipeline(
                 del frames, layers
                 report("qa", 1.0 - _PROGRESS["qa"])
                 with timer.stage("qa"):
-                    report_qa = qa.measure_video(outputs.temp[""], photo_in.rgb, cut.mask, plan.placements)
+                    report_qa = qa.measure_video(outputs.temp[""], photo_in.rgb, cut.mask, plan.layout.placements)
             except BaseException:
                 outputs.discard()
                 raise
@@ -409,17 +280,17 @@ def run_pipeline(
                 fps=spec.fps,
                 frames=spec.frames,
                 photo_size=photo_in.size,
-                placements=plan.placements,
+                placements=plan.layout.placements,
                 qa=report_qa,
                 qa_passed=passed,
                 seed_used=seed,
-                motion=plan.motion,
+                motion=plan.layout.motion,
                 timings=timer.timings,
                 mask_source=cut.source,
                 attempts=attempt + 1,
-                captions=caption_plan.summary() if caption_plan else None,
-                ai_label=label_plan.summary() if label_plan else None,
-                fidelity={"fill": plan.extras.get("fill"), "predicted_psnr": predicted},
+                captions=plan.captions.summary() if plan.captions else None,
+                ai_label=plan.ai_label.summary() if plan.ai_label else None,
+                fidelity=plan.fidelity_summary(),
                 dit=_dit_summary(engine),
                 cutout={"method": cut.method, "confidence": cut.confidence, "needs_review": needs_review},
             )
@@ -445,8 +316,13 @@ def run_pipeline(
                 engine=spec.engine,
                 source_photo_sha256=photo_in.checksum,
                 market=spec.market,
-                ai_label=label_plan is not None,
+                ai_label=result.ai_label is not None,
             )
+        # On the final bytes, after every step that changes them: enforced only for a platform the merchant chose,
+        # otherwise reported.
+        result.export_check = platforms.export_report(
+            outputs.temp[""], spec.platform_slug, enforced=spec.platform is not None
+        )
         timer.timings["total"] = time.perf_counter() - started
         outputs.temp[".json"].write_text(json.dumps(result.contract(), indent=1))
         outputs.commit()

@@ -34,7 +34,6 @@ from generation import photo_cutouts
 from generation.models import Job, ModelLook, Photo, Video
 from generation.pipeline import cutout
 from generation.pipeline.errors import BadInputError, JobCanceled, PipelineError
-from generation.pipeline.platforms import export_report
 from generation.pipeline.spec import VariantSpec
 from generation.presets import LookPreset
 from generation.services.dispatch import _dispatch_one, _finished, dispatch_jobs_safely
@@ -166,7 +165,7 @@ class _Fenced(Exception):
 def commit_result(job: Job, attempt: int, result) -> bool:
     """Upload the files under org/job/attempt, then in one short transaction check the fence, create the Video
     and finish the job. Returns False (and removes the uploads) when the fence fails."""
-    export = getattr(result, "export_check", None) or {}
+    export = result.export_check or {}  # the pipeline's last stage: enforced only for a platform the job names
     # A video made for a platform whose rules it breaks is kept for review, not delivered, not charged (like QA).
     export_failed = bool(export.get("enforced")) and not export.get("passed", True)
     # A mask its method was not sure of, and the merchant has not checked: held for review like a QA failure.
@@ -467,6 +466,4 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
     )
     # The stored mask reaches the pipeline as a supplied one; whether its method was sure is the photo's to say.
     result.photo_cutout = photo_cutouts.render_report(photo)
-    # On the final file (after every step that changes bytes): enforced only for a platform the merchant chose.
-    result.export_check = export_report(result.video_path, spec.platform_slug, enforced=bool(job.platform))
     return result

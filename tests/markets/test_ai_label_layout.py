@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from generation.pipeline import ai_label, layout
-from generation.pipeline.run import _place_label, _plan_layout
+from generation.pipeline.plan import place_label, plan_layout
 from generation.pipeline.spec import VariantSpec
 from tests import synthetic
 
@@ -38,9 +38,9 @@ def test_the_label_never_shrinks_the_product_when_a_motion_leaves_a_corner_free(
     assert spec.market_preset.ai_label
     full = (0, 0, spec.width, spec.height)
     corners = _corners(spec)
-    label, plan = _place_label(spec, mask, full, seed, _plan_layout(spec, mask, full, seed), corners)
+    label, plan = place_label(spec, mask, full, seed, plan_layout(spec, mask, full, seed), corners)
     ai_label.check_clear(label, plan.placements, plan.product_bbox, mask)  # never over the product, in any frame
-    unlabelled = {m: _plan_layout(spec, mask, full, seed, m) for m in layout.MOTIONS}
+    unlabelled = {m: plan_layout(spec, mask, full, seed, m) for m in layout.MOTIONS}
     free = [
         m
         for m, p in unlabelled.items()
@@ -61,9 +61,9 @@ def test_a_fixed_motion_that_reaches_every_corner_gets_a_band_for_the_label():
     spec = VariantSpec(market="de", aspect_ratio="1:1", seconds=1, seed=1, motion="pan")
     full = (0, 0, spec.width, spec.height)
     corners = _corners(spec)
-    plain = _plan_layout(spec, mask, full, 1)
+    plain = plan_layout(spec, mask, full, 1)
     assert not any(ai_label.is_clear(c, plain.placements, plain.product_bbox, mask) for c in corners)
-    label, plan = _place_label(spec, mask, full, 1, plain, corners)
+    label, plan = place_label(spec, mask, full, 1, plain, corners)
     assert plan.motion == "pan"  # the merchant's choice of motion is kept
     assert label.rect == corners[0].rect
     assert _scale(plan) < _scale(plain)  # the band costs size: the last resort
@@ -78,9 +78,9 @@ def test_the_products_own_pixels_decide_not_its_box(mask):
     spec = VariantSpec(market="de", aspect_ratio="1:1", seconds=1, seed=0)
     full = (0, 0, spec.width, spec.height)
     corners = _corners(spec)
-    plain = _plan_layout(spec, brushed, full, 0)
+    plain = plan_layout(spec, brushed, full, 0)
     assert not any(ai_label.is_clear(c, plain.placements, plain.product_bbox) for c in corners)  # by the box
-    label, plan = _place_label(spec, brushed, full, 0, plain, corners)
+    label, plan = place_label(spec, brushed, full, 0, plain, corners)
     assert label.rect == corners[1].rect and plan is plain  # top line-end, same layout, same size
     # Where the brushed corner is, the label would touch product pixels: refused.
     with pytest.raises(ai_label.LabelError):

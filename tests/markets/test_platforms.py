@@ -68,3 +68,26 @@ def test_wrong_shape_and_too_small_are_named(workdir):
     assert check_export(wide, "youtube") == []
     small = _flat_video(workdir / "small.mp4", 240, 416, 17, fps=16)
     assert _rules(check_export(small, "reels")) >= {"resolution_min", "duration_min"}
+
+
+def test_the_pipeline_enforces_the_export_rules_of_a_chosen_platform_on_its_final_file(photo, workdir, monkeypatch):
+    # A deliberately strict TikTok: at most 10 kB per file (the 1 s video is larger).
+    strict = dataclasses.replace(PLATFORMS["tiktok"], file_size_max=10_000)
+    monkeypatch.setitem(PLATFORMS, "tiktok", strict)
+    spec = VariantSpec(market="us", aspect_ratio="9:16", seconds=1, fps=16, seed=1, platform="tiktok")
+    result = run_pipeline(photo=photo, out_path=workdir / "strict.mp4", spec=spec, qa_retries=0)
+    check = result.export_check
+    assert (check["platform"], check["enforced"], check["passed"]) == ("tiktok", True, False)
+    violation = check["violations"][0]
+    assert violation["rule"] == "file_size_max" and violation["actual"] == result.video_path.stat().st_size
+
+
+def test_the_pipeline_reports_the_export_check_of_the_markets_platform_without_enforcing_it(photo, workdir):
+    spec = VariantSpec(market="us", aspect_ratio="9:16", seconds=1, fps=16, seed=1)
+    result = run_pipeline(photo=photo, out_path=workdir / "plain.mp4", spec=spec, qa_retries=0)
+    assert result.export_check == {
+        "platform": spec.platform_slug,
+        "enforced": False,
+        "passed": True,
+        "violations": [],
+    }

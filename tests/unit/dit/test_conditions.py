@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from generation.pipeline import conditions, poses
-from generation.pipeline.fidelity import warp_product
+from generation.engines import conditions, poses
+from generation.engines.product_layer import warp_product
 
 # draw_bodypose's colours per keypoint (OpenPose order); limbs use 0.6 of these.
 POSE_COLOURS = np.array(

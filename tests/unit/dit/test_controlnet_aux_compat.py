@@ -6,12 +6,12 @@ import sys
 
 import numpy as np
 
-from generation import controlnet_aux_compat as compat
+from generation.engines import controlnet_aux_compat as compat
 
 PROBE = """
 import json, sys
 import numpy as np
-from generation import controlnet_aux_compat as c
+from generation.engines import controlnet_aux_compat as c
 img = np.zeros((64, 64, 3), np.uint8); img[16:48, 16:48] = 255
 edges = c.CannyDetector()(img, detect_resolution=64, image_resolution=64, output_type="np")
 pose = c.draw_bodypose(np.zeros((64, 64, 3), np.uint8), [c.Keypoint(0.5, 0.2 + 0.03 * i) for i in range(18)])

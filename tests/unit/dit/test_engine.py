@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from generation.engines import get_engine, wan_vace
+from generation.engines.conditions import build_conditions
 from generation.engines.wan_vace import DegenerateOutputError, GpuOutOfMemoryError, WanVaceEngine
-from generation.pipeline.conditions import build_conditions
 from generation.pipeline.errors import EngineUnavailableError, JobCanceled, ModelUnavailableError
 
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from generation.pipeline import conditions, poses
+from generation.engines import conditions, poses
 
 LIMB_SEQ = [[2, 3], [2, 6], [3, 4], [4, 5], [6, 7], [7, 8], [2, 9], [9, 10], [10, 11], [2, 12], [12, 13], [13, 14],
             [2, 1], [1, 15], [15, 17], [1, 16], [16, 18], [3, 17], [6, 18]]  # fmt: skip
@@ -85,7 +85,7 @@ def test_pose_frames_match_the_annotators_drawing(width, height):
 
 def test_limbs_are_thinner_than_a_drawing_at_frame_size():
     # What drawing directly on the frame gave: a 9-px stick at any frame size; the annotator's is 9 px at 1024.
-    from generation.controlnet_aux_compat import Keypoint, draw_bodypose
+    from generation.engines.controlnet_aux_compat import Keypoint, draw_bodypose
 
     width, height = 480, 832
     track = one_pose(width, height)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation.pipeline import encode, layout, qa, run
+from generation.pipeline import encode, layout, plan, qa, run
 from generation.pipeline.fidelity import lock_frames
 from generation.pipeline.spec import VariantSpec
 from tests import synthetic
@@ -42,7 +42,7 @@ def test_the_forecast_is_what_the_decoded_mp4_measures_within_half_a_db(tmp_path
     layers = lock_frames(frames, photo, mask, placements)
     encode.encode_mp4(frames, tmp_path / "v.mp4", fps=16, layers=layers)
     measured = qa.measure_video(tmp_path / "v.mp4", photo, mask, placements).psnr_per_frame
-    forecast = run.FidelityForecast(photo, mask, (512, 640), target=38.0)
+    forecast = plan.FidelityForecast(photo, mask, (512, 640), target=38.0)
     predicted = [forecast.frame(p) for p in placements]
     assert max(predicted) < 36.0  # the case this is for: well below the QA bar
     for want, got in zip(predicted, measured, strict=True):
@@ -51,8 +51,8 @@ def test_the_forecast_is_what_the_decoded_mp4_measures_within_half_a_db(tmp_path
 
 
 def _plan(spec: VariantSpec, photo: np.ndarray, mask: np.ndarray) -> layout.Layout:
-    forecast = run.FidelityForecast(photo, mask, (spec.width, spec.height), target=39.0)
-    return run._plan_layout(spec, mask, (0, 0, spec.width, spec.height), spec.seed, forecast=forecast)
+    forecast = plan.FidelityForecast(photo, mask, (spec.width, spec.height), target=39.0)
+    return plan.plan_layout(spec, mask, (0, 0, spec.width, spec.height), spec.seed, forecast=forecast)
 
 
 def test_fine_print_gets_a_closer_shot_a_smooth_product_keeps_the_shots_own_size():
@@ -64,7 +64,7 @@ def test_fine_print_gets_a_closer_shot_a_smooth_product_keeps_the_shots_own_size
     fine = _plan(spec, photo, mask)
     assert shots_own < layout.MODEL_SHOT_MAX_FILL and fine.extras["fill"] == pytest.approx(layout.MODEL_SHOT_MAX_FILL)
     at_own_size = layout.plan_layout(mask=mask, frame_size=(640, 640), frames=spec.frames, seed=0, fill=shots_own)
-    forecast = run.FidelityForecast(photo, mask, (640, 640), target=39.0)
+    forecast = plan.FidelityForecast(photo, mask, (640, 640), target=39.0)
     assert fine.extras["predicted_psnr"] > forecast(at_own_size.placements) + 1.0  # larger is truer
 
     photo, mask = smooth_product()
