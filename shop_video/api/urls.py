@@ -26,17 +26,16 @@ urlpatterns = [
     *router.urls,
 ]
 
-# --- Webhook endpoints and the delivery log (h9) -------------------------------------------------------------
+# --- Webhook endpoints and the delivery log -------------------------------------------------------------
 urlpatterns += [path("", include("shop_video.webhooks.urls_api"))]
 
-# --- Credits (h10, billing) ----------------------------------------------------------------------------------
+# --- Credits (billing) ----------------------------------------------------------------------------------
 from billing.api import CreditsView  # noqa: E402
 
 urlpatterns += [path("credits", CreditsView.as_view(), name="api-credits")]
 
-# --- Catalogue import (h13): upload a CSV, read the row report, confirm into one batch ------------------------
-from generation.api_import import ImportViewSet  # noqa: E402
+# --- Catalogue import: upload a CSV, read the row report, confirm into one batch ------------------------
 
 _imports = SimpleRouter(trailing_slash=False)
-_imports.register("imports", ImportViewSet, basename="import")
+_imports.register("imports", views.ImportViewSet, basename="import")
 urlpatterns += _imports.urls
