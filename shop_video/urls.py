@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from generation import downloads, views_files
+from generation import downloads
 from shop_video.api.exceptions import not_found_view
+from shop_video.dashboard import views_files
 
 # Merchant media goes only through these tenant-checked views; there is no public media URL.
 file_patterns = [
@@ -30,5 +31,5 @@ urlpatterns = [
     path("", include("shop_video.dashboard.urls")),
 ]
 
-# --- Webhooks dashboard pages (h9) -----------------------------------------------------------------------------
+# --- Webhooks dashboard pages -----------------------------------------------------------------------------
 urlpatterns += [path("webhooks/", include("shop_video.webhooks.urls"))]
