@@ -52,7 +52,7 @@ def _no_broker(monkeypatch):
     """Jobs are created, never sent: these tests are about the API, not the workers."""
     from generation import services
 
-    monkeypatch.setattr(services, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services.dispatch, "_send", lambda *args, **kwargs: None)
 
 
 @pytest.fixture

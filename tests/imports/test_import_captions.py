@@ -26,7 +26,7 @@ HEADER = "sku,title,image_url,markets,aspect_ratios,seconds,price,title_de"
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(gen_services, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(gen_services.dispatch, "_send", lambda *args, **kwargs: None)
 
 
 def _ready_import(org, server, rows: list[str]) -> CatalogImport:

@@ -36,7 +36,7 @@ RESOLUTION = "720p"
 
 @pytest.fixture(autouse=True)
 def _english_and_no_broker(monkeypatch):
-    monkeypatch.setattr(gen_services, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(gen_services.dispatch, "_send", lambda *args, **kwargs: None)
     with translation.override("en"):  # an earlier test may leave another language active in this thread
         yield
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(gen_services, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(gen_services.dispatch, "_send", lambda *args, **kwargs: None)
 
 
 def _ready_import(server, engine: str):

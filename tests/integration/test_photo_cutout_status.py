@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    monkeypatch.setattr(services, "_send", lambda *args, **kwargs: None)  # jobs are made, not run, here
+    monkeypatch.setattr(services.dispatch, "_send", lambda *args, **kwargs: None)  # jobs are made, not run, here
 
 
 def jpeg(image: Image.Image) -> bytes:
