@@ -5,7 +5,7 @@ REST_FRAMEWORK (API key authentication, per-key throttling, the error format, cu
 /api/ that match nothing get the JSON 404 of shop_video.api.exceptions.not_found_view (shop_video/urls.py).
 """
 
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -27,7 +27,18 @@ urlpatterns = [
 ]
 
 # --- Webhook endpoints and the delivery log -------------------------------------------------------------
-urlpatterns += [path("", include("shop_video.webhooks.urls_api"))]
+urlpatterns += [
+    path("webhook-endpoints", views.EndpointListView.as_view(), name="webhook-endpoint-list"),
+    path("webhook-endpoints/<int:pk>", views.EndpointDetailView.as_view(), name="webhook-endpoint-detail"),
+    path(
+        "webhook-endpoints/<int:pk>/rotate-secret",
+        views.EndpointRotateSecretView.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path("webhook-deliveries", views.DeliveryListView.as_view(), name="webhook-delivery-list"),
+    path("webhook-deliveries/<int:pk>", views.DeliveryDetailView.as_view(), name="webhook-delivery-detail"),
+    path("webhook-deliveries/<int:pk>/replay", views.DeliveryReplayView.as_view(), name="webhook-delivery-replay"),
+]
 
 # --- Credits (billing) ----------------------------------------------------------------------------------
 from billing.api import CreditsView  # noqa: E402

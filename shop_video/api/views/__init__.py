@@ -10,9 +10,23 @@ from .photos import PhotoViewSet
 from .presets import MarketViewSet, PresetViewSet, SceneViewSet
 from .products import ProductViewSet
 from .videos import VideoViewSet
+from .webhooks import (
+    DeliveryDetailView,
+    DeliveryListView,
+    DeliveryReplayView,
+    EndpointDetailView,
+    EndpointListView,
+    EndpointRotateSecretView,
+)
 
 __all__ = [
     "BatchViewSet",
+    "DeliveryDetailView",
+    "DeliveryListView",
+    "DeliveryReplayView",
+    "EndpointDetailView",
+    "EndpointListView",
+    "EndpointRotateSecretView",
     "ImportViewSet",
     "JobViewSet",
     "MarketViewSet",
