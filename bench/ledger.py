@@ -64,7 +64,7 @@ def _reserve_loop(org, photo, seconds: float, counts: list[int], idx: int, barri
                 credits=5,
                 queued_at=timezone.now(),
             )
-            services.reserve_jobs(organization=org, jobs=[job])
+            services.reserve_jobs(organization=org, credits_by_job={job.pk: job.credits})
         n += 1
     counts[idx] = n
     connections.close_all()

@@ -1,4 +1,4 @@
-"""The credit ledger and the Stripe objects it is fulfilled from (shared/DESIGN.md § Money).
+"""The credit ledger and the Stripe objects it is fulfilled from. The rules are in billing.services.ledger.
 
 - `CreditAccount`: one row per organization holding the running `balance` and `reserved` totals. It is updated
   only under a row lock together with a ledger entry, and CHECK constraints keep `0 <= reserved <= balance`, so

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import gateway, selectors, services
 from billing.models import LedgerEntry, Payment
-from shop_video.dashboard.views import merchant_view
+from shop_video.merchants.access import merchant_view
 from shop_video.merchants.models import Membership
 
 owner_view = merchant_view(role=Membership.Role.OWNER)

@@ -346,7 +346,7 @@ class WanVaceEngine:
             logger.warning("cannot reset the GPU's peak memory statistics", exc_info=True)
 
     def _report_gpu_memory(self) -> None:
-        from shop_video.ops import gpu_report
+        from shop_video.core import gpu_telemetry as gpu_report
 
         try:
             self.last_gpu = gpu_report.job_usage(torch.cuda, self._device_index())

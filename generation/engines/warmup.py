@@ -19,7 +19,7 @@ from django.conf import settings
 from generation.pipeline import layout
 from generation.pipeline.errors import PipelineError
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
-from shop_video.ops import gpu_report
+from shop_video.core import gpu_telemetry as gpu_report
 
 from . import build_engine, dit_ready
 from .base import RenderRequest

@@ -33,8 +33,8 @@ from generation.models import (
     Product,
     Scene,
 )
-from generation.pipeline.errors import BadInputError
 from generation.presets import MARKETS_BY_SLUG
+from shop_video.core.errors import BadInputError
 
 from . import formats, reader, zipimages
 from .processing import finish_processing as finish_processing  # the worker's half, called through here

@@ -1,18 +1,15 @@
 """Errors a pipeline stage raises. `code` is stable and machine-readable (API error codes, CSV row reports)."""
 
+from shop_video.core import errors as core_errors
 
-class PipelineError(Exception):
+
+class PipelineError(core_errors.ApplicationError):
+    """transient errors are retried by the job service; bad input never is."""
+
     code = "pipeline_error"
-    transient = False  # transient errors are retried by the job service; bad input never is
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
-class BadInputError(PipelineError):
+class BadInputError(PipelineError, core_errors.BadInputError):
     """The merchant's input cannot be used (not an image, too small, …): a clear error, no retry."""
 
     code = "bad_input"

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import services as billing_services
+from billing.services import ledger
 from generation.models import Batch, Job
 from generation.services.errors import JobNotRetryable
 from generation.services.signals import job_finished, job_requeued
@@ -99,12 +99,19 @@ def dispatch_jobs_safely() -> None:
         logger.exception("dispatch failed; the reaper will dispatch later")
 
 
+def _delivered_or_not(job_ids: Iterable[int]) -> dict[int, bool]:
+    """What billing settles: each finished job's id → whether its video was delivered (capture) or not (release)."""
+    finished = (Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELED)
+    rows = Job.objects.filter(id__in=list(job_ids), state__in=finished).values_list("id", "state")
+    return {job_id: state == Job.State.SUCCEEDED for job_id, state in rows}
+
+
 def _finished(job_ids: Iterable[int]) -> None:
     ids = list(job_ids)
     if not ids:
         return
     # Capture or release the jobs' credits in the transaction that finalizes them: exactly once.
-    billing_services.settle_jobs(ids)
+    ledger.settle_jobs(_delivered_or_not(ids))
 
     def send() -> None:
         for job in Job.objects.filter(id__in=ids):
@@ -161,7 +168,7 @@ def retry_job(*, job: Job) -> Job:
         if not changed:
             raise JobNotRetryable(_("Only a failed or canceled job can be retried."))
         job.refresh_from_db()
-        billing_services.reserve_jobs(organization=job.organization, jobs=[job])  # a new round
+        ledger.reserve_jobs(organization=job.organization, credits_by_job={job.pk: job.credits})  # a new round
         transaction.on_commit(lambda: job_requeued.send(sender=Job, job=job))
         transaction.on_commit(dispatch_jobs_safely)
     return job

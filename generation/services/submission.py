@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import pricing
-from billing import services as billing_services
+from billing.services import ledger
 from generation import photo_cutouts
 from generation.constants import (
     ASPECT_RATIOS,
@@ -419,7 +419,7 @@ def submit_batch(
         ]
         jobs = Job.objects.bulk_create(jobs, batch_size=500)
         # Credits: reserved under the account's row lock; InsufficientCredits rolls the batch back.
-        billing_services.reserve_jobs(organization=organization, jobs=jobs)
+        ledger.reserve_jobs(organization=organization, credits_by_job={j.pk: j.credits for j in jobs})
         transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
         transaction.on_commit(dispatch_jobs_safely)
     return batch

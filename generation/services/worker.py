@@ -39,7 +39,7 @@ from generation.pipeline.spec import VariantSpec
 from generation.presets import LookPreset
 from generation.services.dispatch import _dispatch_one, _finished, dispatch_jobs_safely
 from generation.services.storage import _delete_files
-from shop_video.ops.context import job_log_context, set_job_log_fields
+from shop_video.core.context import job_log_context, set_job_log_fields
 
 logger = logging.getLogger(__name__)
 

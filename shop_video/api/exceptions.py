@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from generation.pipeline.errors import BadInputError
+from shop_video.core.errors import BadInputError
 
 logger = logging.getLogger("shop_video.api")
 

@@ -6,3 +6,6 @@ class DashboardConfig(AppConfig):
     name = "shop_video.dashboard"
     label = "dashboard"
     verbose_name = _("Dashboard")
+
+    def ready(self) -> None:
+        from shop_video.notifications import receivers  # noqa: F401 — the emails of billing's signals

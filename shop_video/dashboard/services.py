@@ -46,7 +46,11 @@ def approve_video(*, video: Video) -> int:
     with transaction.atomic():
         locked = Video.objects.select_for_update().get(pk=video.pk)
         held_back = locked.review == Video.Review.NEEDS_REVIEW
-        charged = billing_services.charge_on_approval(locked.job) if held_back else 0
+        charged = (
+            billing_services.charge_on_approval(organization_id=locked.job.organization_id, job_id=locked.job_id)
+            if held_back
+            else 0
+        )
         _set_review(video, Video.Review.APPROVED, locked.review_note if held_back else "")
     return charged
 

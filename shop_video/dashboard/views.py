@@ -6,29 +6,24 @@ merchant's id is a 404 on every page, partial and action.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.services import InsufficientCredits
+from billing.errors import InsufficientCredits
 from generation import selectors, services
 from generation.models import Job, Video
-from generation.pipeline.errors import BadInputError
+from shop_video.core.errors import BadInputError
 from shop_video.ids import parse_id
-from shop_video.merchants.models import Membership
-from shop_video.merchants.selectors import membership_for
-from shop_video.merchants.services import role_at_least
+from shop_video.merchants.access import editor_view, merchant_view
+from shop_video.merchants.access import set_role as _set_role
 
 from . import selectors as dashboard_selectors
 from . import services as dashboard_services
@@ -36,38 +31,6 @@ from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, Rejec
 from .notifications import review_reasons
 
 PAGE_SIZE = 24
-
-
-def _set_role(request: HttpRequest) -> None:
-    membership = membership_for(request.user, request.organization) if request.organization else None
-    request.role = membership.role if membership else None
-    request.can_edit = role_at_least(request.role, Membership.Role.EDITOR)
-    request.is_owner = role_at_least(request.role, Membership.Role.OWNER)
-
-
-def merchant_view(view=None, *, role: str = Membership.Role.VIEWER):
-    """Login required (anonymous → login page); a user without an organization sees nothing (404); a role
-    below `role` gets the 403 page with a message (the controls are hidden too, but the server decides)."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.organization is None:
-                raise Http404
-            _set_role(request)
-            if not role_at_least(request.role, role):
-                raise PermissionDenied(
-                    _("Your role in this shop (%(role)s) cannot do this. Ask an owner for editor access.")
-                    % {"role": Membership.Role(request.role).label if request.role else "—"}
-                )
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate(view) if view is not None else decorate
-
-
-editor_view = merchant_view(role=Membership.Role.EDITOR)
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -15,9 +15,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from shop_video.core.audit import client_ip
 from shop_video.merchants import signup as signup_service
 from shop_video.merchants.middleware import SESSION_KEY
-from shop_video.ops.audit import client_ip
 
 from .forms import SignUpForm
 

@@ -1,4 +1,4 @@
-"""REST API keys of an organization: services (write) and selectors (read), issue 5.
+"""REST API keys of an organization: services (write) and selectors (read).
 
 A key is ``sv_live_`` + 43 random characters of [A-Za-z0-9] (≈256 bits). It is returned once, by
 `create_api_key`; the database keeps only its SHA-256 (a fast hash is right for a high-entropy secret: there is
@@ -46,7 +46,7 @@ def looks_like_api_key(secret: str) -> bool:
 def create_api_key(*, organization: Organization, name: str = "", created_by=None, request=None) -> tuple[ApiKey, str]:
     """A new key for the organization: (row, secret). The secret is given out here, once, and never stored.
     Audited (who, from where, the visible prefix; never the secret)."""
-    from shop_video.ops import audit
+    from shop_video.core import audit
 
     secret = API_KEY_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(API_KEY_RANDOM_CHARS))
     creator = created_by if getattr(created_by, "is_authenticated", False) else None
@@ -71,7 +71,7 @@ def create_api_key(*, organization: Organization, name: str = "", created_by=Non
 
 def revoke_api_key(*, api_key: ApiKey, actor=None, request=None) -> ApiKey:
     """Revoked at once and for good; revoking twice keeps the first time (and is audited once)."""
-    from shop_video.ops import audit
+    from shop_video.core import audit
 
     with transaction.atomic():
         revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from shop_video.ops.audit import client_ip
+from shop_video.core.audit import client_ip
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):

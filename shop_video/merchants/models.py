@@ -136,7 +136,7 @@ class NotificationSent(models.Model):
 
 
 class ApiKey(models.Model):
-    """A REST API key of one organization (issue 5, h8). The secret is shown once; only its SHA-256 is stored
+    """A REST API key of one organization. The secret is shown once; only its SHA-256 is stored
     (the key is 256 random bits, so a fast hash is the right one: nothing to brute-force). `prefix` is the
     visible start of the key (e.g. ``sv_live_3fK9a2Qx``), enough to recognise a key in a list."""
 

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-# API keys (issue 5) live in .api_keys; re-exported beside the other reads.
+# API keys live in .api_keys; re-exported beside the other reads.
 from .api_keys import api_key_for_secret, api_keys_for, get_api_key  # noqa: F401
 from .models import Invitation, Membership, Organization
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-# API keys (issue 5) live in .api_keys; re-exported so that services stay the one place that writes.
+# API keys live in .api_keys; re-exported so that services stay the one place that writes.
 from .api_keys import create_api_key, revoke_api_key  # noqa: F401
 from .models import Invitation, Membership, NotificationSettings, Organization
 

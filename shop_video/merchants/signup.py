@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .models import EmailVerification, Membership, NotificationSettings
+from .signals import email_verified
 
 
 class VerificationError(Exception):
@@ -173,10 +174,9 @@ def verify_email(token: str):
         .order_by("created_at", "id")
         .first()
     )
-    if own_shop is not None:
-        from billing.services import grant_signup_credits
-
-        grant_signup_credits(own_shop.organization)
+    email_verified.send(
+        sender=EmailVerification, user=locked.user, organization=own_shop.organization if own_shop else None
+    )
     return locked.user
 
 

@@ -8,7 +8,9 @@ class OpsConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
-        from . import audit, metrics
+        from shop_video.core import audit
+
+        from . import metrics
 
         audit.connect_signals()
         metrics.register_collector()

@@ -99,7 +99,7 @@ def beat_schedule(purge_hour: int) -> dict[str, Any]:
 def logging_config(base: dict[str, Any], fmt: str) -> dict[str, Any]:
     """The job filter on every handler; LOG_FORMAT=json switches the console to one JSON object per line."""
     config = {**base}
-    config["filters"] = {**base.get("filters", {}), "job": {"()": "shop_video.ops.context.JobContextFilter"}}
+    config["filters"] = {**base.get("filters", {}), "job": {"()": "shop_video.core.context.JobContextFilter"}}
     config["formatters"] = {
         **base.get("formatters", {}),
         "json": {

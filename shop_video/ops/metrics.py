@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from urllib.parse import unquote, urlparse
 
-from django.conf import settings
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from shop_video.core.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +45,6 @@ def ledger_credits_captured() -> float:
 
     total = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CAPTURE).aggregate(total=Sum("credits"))["total"]
     return float(total or 0)
-
-
-def redis_client(url: str | None = None, timeout: float = 1.0):
-    """A redis-py client for the Celery broker URL, including the embedded `redis+socket://` form."""
-    import redis
-
-    url = url or settings.CELERY_BROKER_URL
-    parsed = urlparse(url)
-    if parsed.scheme in ("redis+socket", "socket"):
-        path = unquote(parsed.netloc + parsed.path)
-        return redis.Redis(unix_socket_path=path, socket_timeout=timeout, socket_connect_timeout=timeout)
-    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def queue_depths(url: str | None = None) -> dict[str, int]:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
-    """One security-relevant action. Append-only (written by shop_video.ops.audit.record, never updated).
+    """One security-relevant action. Append-only (written by shop_video.core.audit.record, never updated).
 
     Actor and organization are kept as labels too, so the trail survives the deletion of either."""
 

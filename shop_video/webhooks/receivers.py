@@ -1,4 +1,5 @@
-"""Signal receivers: the job path of generation.services emits webhook events (signals are sent after commit)."""
+"""Signal receivers: the job path of generation.services (signals sent after commit) and billing's `credits_low`
+(sent inside the ledger's transaction: `emit` queues the deliveries after commit) emit webhook events."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import logging
 
 from django.dispatch import receiver
 
+from billing.signals import credits_low
 from generation.services import job_finished
 
-from . import events
+from . import events, services
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +22,12 @@ def _job_finished(sender, job, state=None, **kwargs) -> None:
     except Exception:
         # A webhook problem must never undo or break a finished job.
         logger.exception("webhook events for job %s could not be emitted", getattr(job, "pk", None))
+
+
+@receiver(credits_low, dispatch_uid="webhooks.on_credits_low")
+def _credits_low(sender, organization_id, balance, reserved, available, threshold, **kwargs) -> None:
+    services.emit(
+        "credits.low",
+        organization_id,
+        {"balance": balance, "reserved": reserved, "available": available, "threshold": threshold},
+    )

@@ -32,8 +32,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shop_video.core import audit
 from shop_video.merchants.models import Organization
-from shop_video.ops import audit
 
 from . import transport
 from .models import EventType, WebhookDelivery, WebhookEndpoint

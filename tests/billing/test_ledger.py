@@ -90,7 +90,7 @@ def test_success_captures_once(settings, media):
     assert kinds(org, job) == ["reserve", "capture"]
     # A late duplicate settle (e.g. cancel_batch racing the worker) changes nothing.
     with transaction.atomic():
-        services.settle_jobs([job.pk])
+        services.settle_jobs({job.pk: True})
     jobs.cancel_job(job=job)
     assert totals(org) == (19, 0, 19)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from shop_video.ops import audit
+from shop_video.core import audit
 from shop_video.ops.models import AuditEvent
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
 

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from shop_video.core import audit
 from shop_video.merchants.api_keys import create_api_key
 from shop_video.merchants.models import ApiKey
-from shop_video.ops import audit
 from shop_video.ops.models import AuditEvent
 from shop_video.webhooks.models import WebhookEndpoint
 from tests.factories import PASSWORD, MembershipFactory

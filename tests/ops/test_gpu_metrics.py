@@ -18,6 +18,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from generation.engines.wan_vace import WanVaceEngine
+from shop_video.core import gpu_telemetry
 from shop_video.ops import gpu_report
 from tests import synthetic
 from tests.drills.conftest import free_port
@@ -180,12 +181,12 @@ def test_the_keeper_republishes_while_the_worker_lives(redis_broker, settings):
 def test_a_publish_error_is_logged_and_does_not_raise(monkeypatch, settings, caplog):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     monkeypatch.setitem(sys.modules, "torch", stand_in_torch(StandInCuda(DEVICES)))
-    caplog.set_level(logging.WARNING, logger="shop_video.ops.gpu_report")
+    caplog.set_level(logging.WARNING, logger="shop_video.core.gpu_telemetry")
     started = time.monotonic()
     assert gpu_report.publish_quietly() == 0
     assert time.monotonic() - started < 5
     assert any("publishing GPU memory to the broker failed" in r.getMessage() for r in caplog.records)
-    assert gpu_report._keeper is None  # nothing was published, so no keeper either
+    assert gpu_telemetry._keeper is None  # nothing was published, so no keeper either
 
 
 @pytest.mark.parametrize(
@@ -202,7 +203,7 @@ def test_a_process_without_a_gpu_in_use_publishes_nothing(redis_broker, monkeypa
     monkeypatch.setitem(sys.modules, "torch", torch_module)
     assert gpu_report.publish_quietly() == 0
     assert redis_broker.client.keys("shopvideo:gpu:*") == []
-    assert gpu_report._keeper is None
+    assert gpu_telemetry._keeper is None
     assert "shopvideo_gpu_memory_bytes" not in scrape()
 
 

@@ -107,12 +107,12 @@ def test_credits_captured_come_from_the_billing_ledger(settings, broker):
     second = JobFactory(credits=5, photo=first.photo, batch=first.batch)
     third = JobFactory(credits=7, photo=first.photo, batch=first.batch)
     with transaction.atomic():
-        billing.reserve_jobs(organization=first.organization, jobs=[first, second, third])
-    Job.objects.filter(pk__in=[first.pk, second.pk]).update(state=Job.State.SUCCEEDED)
-    Job.objects.filter(pk=third.pk).update(state=Job.State.FAILED)  # released, not captured
+        billing.reserve_jobs(
+            organization=first.organization, credits_by_job={job.pk: job.credits for job in (first, second, third)}
+        )
     with transaction.atomic():
-        billing.settle_jobs([first.pk, second.pk, third.pk])
-        billing.settle_jobs([first.pk])  # a second settle captures nothing more
+        billing.settle_jobs({first.pk: True, second.pk: True, third.pk: False})  # the third released
+        billing.settle_jobs({first.pk: True})  # a second settle captures nothing more
     families = _families(Client().get("/metrics").content.decode())
     assert [s.value for s in families["shopvideo_credits_captured"].samples] == [8]
 

@@ -13,8 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from generation.models import Job, Photo, Product, Video
+from shop_video.core import audit
 from shop_video.merchants.models import Organization
-from shop_video.ops import audit, lifecycle, tasks
+from shop_video.ops import lifecycle, tasks
 from shop_video.ops.models import AuditEvent
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory
 

@@ -16,8 +16,8 @@ from django.conf import settings
 
 from generation import services
 from generation.models import Job
+from shop_video.core.context import JobContextFilter
 from shop_video.ops.conf import logging_config
-from shop_video.ops.context import JobContextFilter
 from tests.factories import JobFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ def json_lines():
 
 
 def test_the_settings_put_the_job_filter_on_every_handler():
-    assert settings.LOGGING["filters"]["job"]["()"] == "shop_video.ops.context.JobContextFilter"
+    assert settings.LOGGING["filters"]["job"]["()"] == "shop_video.core.context.JobContextFilter"
     assert all("job" in h.get("filters", []) for h in settings.LOGGING["handlers"].values())
 
 

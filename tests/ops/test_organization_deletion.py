@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 
 from billing.models import Subscription
 from generation.models import Photo, Video
+from shop_video.core import audit
 from shop_video.merchants.api_keys import create_api_key
 from shop_video.merchants.models import ApiKey, Invitation, Membership, Organization
-from shop_video.ops import audit
 from shop_video.ops.models import AuditEvent
 from shop_video.webhooks.models import WebhookEndpoint
 from tests.factories import PASSWORD, TEST_CREDITS, MembershipFactory, OrganizationFactory, ProductFactory

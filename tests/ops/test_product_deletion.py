@@ -13,9 +13,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from generation.models import Job, Photo, Product, Video
+from shop_video.core import audit
 from shop_video.merchants.api_keys import create_api_key
 from shop_video.merchants.models import Membership
-from shop_video.ops import audit
 from shop_video.ops.models import AuditEvent
 from tests import synthetic
 from tests.factories import PASSWORD, JobFactory, MembershipFactory, PhotoFactory, ProductFactory

@@ -1,0 +1,1 @@
+"""Email notifications: they subscribe to the domain signals."""
