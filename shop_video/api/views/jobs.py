@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from generation import selectors, services
+from generation.list_filters import filter_jobs
 from generation.models import Job
 from generation.pipeline.errors import BadInputError
 
@@ -139,16 +140,7 @@ class JobViewSet(OrgViewSet):
 
     def list(self, request: Request) -> Response:
         filters = query_filters(s.JobFilterSerializer, request)
-        qs = self.get_queryset()
-        if "state" in filters:
-            qs = qs.filter(state=filters["state"])
-        if "batch" in filters:
-            qs = qs.filter(batch_id=filters["batch"])
-        if "product" in filters:
-            qs = qs.filter(photo__product_id=filters["product"])
-        if "market" in filters:
-            qs = qs.filter(market__slug=filters["market"])
-        return self.paged(qs, s.JobSerializer)
+        return self.paged(filter_jobs(self.get_queryset(), **filters), s.JobSerializer)
 
     def retrieve(self, request: Request, pk=None) -> Response:
         return Response(s.JobSerializer(self.get_object(), context=self.ctx()).data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -12,8 +10,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from generation import market_services, selectors, services
+from generation import market_services, rules, selectors, services
 from generation.models import Photo, Product
+from generation.photo_urls import fetch_photo_urls
 
 from .. import serializers as s
 from ..exceptions import ApiError, Conflict
@@ -23,38 +22,6 @@ from ..schema import IDEMPOTENCY_KEY
 from ..schema_examples import MULTIPART, PRODUCT_EXAMPLE, error_response, example, page_of
 from ..services import delete_product, update_product
 from .base import OrgViewSet, query_filters
-
-MAX_URL_FETCH_SECONDS = 20.0
-
-
-def _fetch_photo_urls(urls: list[str]) -> list[tuple[str, bytes]]:
-    """Fetch photo URLs with the SSRF-safe fetcher of the catalogue import, within one overall deadline."""
-    try:
-        from generation.imports.fetch import FetchError, fetch_image
-    except ImportError:  # pragma: no cover — the fetcher ships with the CSV import
-        raise ApiError(
-            _("Photo URLs are not supported here; upload the photos as files."),
-            "photo_urls_unsupported",
-            fields={"photo_urls": [_("Not supported; send photos as files.")]},
-        ) from None
-    started = time.monotonic()
-    out: list[tuple[str, bytes]] = []
-    errors: dict[str, list[str]] = {}
-    for i, url in enumerate(urls):
-        left = MAX_URL_FETCH_SECONDS - (time.monotonic() - started)
-        if left <= 0:
-            errors[f"photo_urls.{i}"] = [_("Not fetched: the time for fetching photos ran out.")]
-            continue
-        try:
-            fetched = fetch_image(url, deadline_seconds=left)
-        except FetchError as exc:
-            errors[f"photo_urls.{i}"] = [_("Could not fetch the photo (%(code)s).") % {"code": exc.code}]
-            continue
-        name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or f"photo-{i + 1}"
-        out.append((name[:200], fetched.data))
-    if errors:
-        raise ApiError(_("One or more photo URLs could not be fetched."), "photo_url_rejected", fields=errors)
-    return out
 
 
 def _sku_conflict(exc: services.ProductInvalid):
@@ -66,10 +33,9 @@ def _sku_conflict(exc: services.ProductInvalid):
 def _checked_localized_titles(titles: dict[str, dict | None], product: Product | None = None) -> dict:
     """400 `unknown_language` for a language no market captions in (the dashboard offers the same list); a
     language the product already has may always be removed (`null`)."""
-    known = market_services.caption_languages()
-    existing = set(product.localizations.values_list("language", flat=True)) if product is not None else set()
-    unknown = [lang for lang, value in titles.items() if lang not in known and not (value is None and lang in existing)]
+    unknown = rules.unknown_title_languages(titles, product)
     if unknown:
+        known = market_services.caption_languages()
         message = _("Captions are made in these languages: %(languages)s.") % {"languages": ", ".join(known)}
         raise ApiError(
             message,
@@ -230,7 +196,7 @@ class ProductViewSet(OrgViewSet):
                     "photos_and_urls",
                     fields={"photo_urls": [_("Leave out when sending files.")]},
                 )
-            uploads = _fetch_photo_urls(v["photo_urls"])
+            uploads = fetch_photo_urls(v["photo_urls"])
         if not uploads:
             raise ApiError(
                 _("Add at least one photo."), "photos_required", fields={"photos": [_("Add at least one photo.")]}

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from generation import selectors
+from generation.list_filters import filter_videos
 from shop_video.dashboard import services as review_services
 
 from .. import serializers as s
@@ -43,16 +44,7 @@ class VideoViewSet(OrgViewSet):
 
     def list(self, request: Request) -> Response:
         filters = query_filters(s.VideoFilterSerializer, request)
-        qs = self.get_queryset()
-        if "job" in filters:
-            qs = qs.filter(job_id=filters["job"])
-        if "batch" in filters:
-            qs = qs.filter(job__batch_id=filters["batch"])
-        if "product" in filters:
-            qs = qs.filter(job__photo__product_id=filters["product"])
-        if "market" in filters:
-            qs = qs.filter(job__market__slug=filters["market"])
-        return self.paged(qs, s.VideoSerializer)
+        return self.paged(filter_videos(self.get_queryset(), **filters), s.VideoSerializer)
 
     def retrieve(self, request: Request, pk=None) -> Response:
         return Response(s.VideoSerializer(selectors.get_video(self.organization, pk), context=self.ctx()).data)
