@@ -193,7 +193,7 @@ class GenerateForm(forms.Form):
         label=_("Resolution"), choices=[(r, r) for r in RESOLUTIONS], initial="480p", widget=forms.RadioSelect
     )
     engine = forms.ChoiceField(label=_("Engine"), initial="compositor", widget=forms.RadioSelect)
-    # Captions and the target platform (issue 9): the services check them (platform rules, a price for the tag).
+    # Captions and the target platform: the services check them (platform rules, a price for the tag).
     platform = forms.ChoiceField(
         label=_("Made for platform"),
         required=False,
