@@ -15,7 +15,7 @@ CONTROLNET_AUX := controlnet_aux==0.0.10
 PO_FILES := $(shell find . \( -path ./.venv -o -path ./var -o -path ./.git \) -prune -o -name '*.po' -print)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install system-deps demo test lint format migrate messages clean bench
+.PHONY: install system-deps demo test lint format migrate messages clean bench openapi
 
 install: system-deps $(STAMP) messages
 
@@ -49,6 +49,11 @@ demo: install
 test: install
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+# The committed OpenAPI snapshot that tests/api/test_openapi_snapshot.py compares with; run after a deliberate API change.
+openapi: $(STAMP)
+	DJANGO_SETTINGS_MODULE=shop_video.settings_test DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-openapi-snapshot-$$(date +%s%N)-not-a-secret}" \
+		$(PY) manage.py spectacular --file tests/api/openapi.yaml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -142,7 +142,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("SHOPVIDEO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# Media is never served from a public URL: files go through tenant-checked views (generation.views_files).
+# Media is never served from a public URL: files go through tenant-checked views (shop_video.dashboard.views_files).
 MEDIA_URL = "/media-not-public/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

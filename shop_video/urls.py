@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from generation import downloads, views_files
+from generation import downloads
 from shop_video.api.exceptions import not_found_view
+from shop_video.dashboard import views_files, views_lifecycle
 
 # Merchant media goes only through these tenant-checked views; there is no public media URL.
 file_patterns = [
@@ -27,8 +28,11 @@ urlpatterns = [
     re_path(r"^api(/|$)", not_found_view),  # any other /api path: the API's JSON 404, not an HTML page
     path("billing/", include("billing.urls")),
     path("", include("shop_video.ops.urls")),
+    # Dashboard actions served by the data lifecycle (the product pages themselves are the dashboard's).
+    path("products/<int:pk>/delete/", views_lifecycle.product_delete, name="product_delete"),
+    path("account/delete-shop/", views_lifecycle.organization_delete, name="organization_delete"),
     path("", include("shop_video.dashboard.urls")),
 ]
 
-# --- Webhooks dashboard pages (h9) -----------------------------------------------------------------------------
-urlpatterns += [path("webhooks/", include("shop_video.webhooks.urls"))]
+# --- Webhooks dashboard pages -----------------------------------------------------------------------------
+urlpatterns += [path("webhooks/", include("shop_video.dashboard.urls_webhooks"))]

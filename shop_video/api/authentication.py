@@ -1,4 +1,4 @@
-"""`Authorization: Bearer <key>`: the key decides the organization of every request (shared/DESIGN.md § API)."""
+"""`Authorization: Bearer <key>`: the key decides the organization of every request."""
 
 from __future__ import annotations
 

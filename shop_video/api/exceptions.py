@@ -1,4 +1,4 @@
-"""The API's one error format (shared/DESIGN.md § API conventions), for every error of every endpoint:
+"""The API's one error format, for every error of every endpoint:
 
     {"error": {"code": "stable_machine_code", "message": "For a person.", "fields": {"field": ["message", …]}}}
 

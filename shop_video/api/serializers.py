@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import re
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from generation import downloads
+from generation import downloads, rules
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.models import Batch, Job, MarketPreset, Photo, Product, Scene, Video
 from generation.pipeline.platforms import PLATFORMS
@@ -155,7 +154,7 @@ class JobRequestSerializer(StrictSerializer):
     captions = CaptionsRequestSerializer(required=False, help_text="Caption overlay; off when left out.")
 
     def validate(self, attrs):
-        attrs.setdefault("engine", getattr(settings, "SHOPVIDEO_DEFAULT_ENGINE", "compositor"))
+        attrs.setdefault("engine", rules.default_engine())
         return attrs
 
 
@@ -465,14 +464,7 @@ class MarketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(ASPECT_RATIOS)}})
     def get_aspect_ratios(self, market: MarketPreset) -> list[str]:
-        from generation.presets import PLATFORM_ASPECTS
-
-        seen: list[str] = []
-        for platform in market.platforms or []:
-            for aspect in PLATFORM_ASPECTS.get(platform, ()):
-                if aspect not in seen:
-                    seen.append(aspect)
-        return seen or ["9:16"]
+        return rules.market_aspect_ratios(market.platforms)
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}})
     def get_scenes(self, market: MarketPreset) -> list[str]:
@@ -504,9 +496,6 @@ class QASerializer(serializers.Serializer):
     ssim_min = serializers.FloatField(allow_null=True, help_text="product region, worst frame")
     edge_iou = serializers.FloatField(allow_null=True)
     flicker = serializers.FloatField(allow_null=True, help_text="mean absolute change outside the product, 8-bit")
-
-
-DELIVERED = (Video.Review.READY, Video.Review.APPROVED)
 
 
 class VideoRejectSerializer(serializers.Serializer):
@@ -603,11 +592,11 @@ class VideoSerializer(serializers.ModelSerializer):
         }
 
     def get_delivered(self, video: Video) -> bool:
-        return video.review in DELIVERED
+        return rules.is_delivered(video)
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_download_url(self, video: Video) -> str | None:
-        if video.review not in DELIVERED or not video.file:
+        if not rules.is_delivered(video) or not video.file:
             return None
         return downloads.signed_download_url(video, expires_in=downloads.default_expires_in(), request=_request(self))
 
@@ -616,7 +605,7 @@ class VideoSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_poster_url(self, video: Video) -> str | None:
-        if video.review not in DELIVERED:
+        if not rules.is_delivered(video):
             return None
         return downloads.signed_file_url(video, "poster", request=_request(self))
 
@@ -716,32 +705,18 @@ class BatchSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "source", "job_count", "counts", "progress", "finished", "created_at"]
         read_only_fields = fields
 
-    def _counts(self, batch: Batch) -> dict[str, int]:
-        if hasattr(batch, "queued_count"):
-            return {s: int(getattr(batch, f"{s}_count")) for s in Job.State.values}
-        counts = dict.fromkeys(Job.State.values, 0)
-        for state in batch.jobs.values_list("state", flat=True):
-            counts[state] += 1
-        return counts
-
     def get_job_count(self, batch: Batch) -> int:
-        return sum(self._counts(batch).values())
+        return rules.batch_progress(batch).job_count
 
     @extend_schema_field(BatchCountsSerializer)
     def get_counts(self, batch: Batch) -> dict[str, int]:
-        return self._counts(batch)
+        return rules.batch_progress(batch).counts
 
     def get_progress(self, batch: Batch) -> float:
-        if hasattr(batch, "progress"):
-            return round(float(batch.progress or 0.0), 4)
-        jobs = list(batch.jobs.values_list("state", "progress"))
-        if not jobs:
-            return 1.0
-        return round(sum(1.0 if s in Job.FINAL_STATES else p for s, p in jobs) / len(jobs), 4)
+        return rules.batch_progress(batch).progress
 
     def get_finished(self, batch: Batch) -> bool:
-        counts = self._counts(batch)
-        return counts[Job.State.QUEUED] + counts[Job.State.RUNNING] == 0
+        return rules.batch_progress(batch).finished
 
 
 class JobSubmissionSerializer(serializers.Serializer):

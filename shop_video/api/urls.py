@@ -5,7 +5,7 @@ REST_FRAMEWORK (API key authentication, per-key throttling, the error format, cu
 /api/ that match nothing get the JSON 404 of shop_video.api.exceptions.not_found_view (shop_video/urls.py).
 """
 
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -26,17 +26,27 @@ urlpatterns = [
     *router.urls,
 ]
 
-# --- Webhook endpoints and the delivery log (h9) -------------------------------------------------------------
-urlpatterns += [path("", include("shop_video.webhooks.urls_api"))]
+# --- Webhook endpoints and the delivery log -------------------------------------------------------------
+urlpatterns += [
+    path("webhook-endpoints", views.EndpointListView.as_view(), name="webhook-endpoint-list"),
+    path("webhook-endpoints/<int:pk>", views.EndpointDetailView.as_view(), name="webhook-endpoint-detail"),
+    path(
+        "webhook-endpoints/<int:pk>/rotate-secret",
+        views.EndpointRotateSecretView.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path("webhook-deliveries", views.DeliveryListView.as_view(), name="webhook-delivery-list"),
+    path("webhook-deliveries/<int:pk>", views.DeliveryDetailView.as_view(), name="webhook-delivery-detail"),
+    path("webhook-deliveries/<int:pk>/replay", views.DeliveryReplayView.as_view(), name="webhook-delivery-replay"),
+]
 
-# --- Credits (h10, billing) ----------------------------------------------------------------------------------
+# --- Credits (billing) ----------------------------------------------------------------------------------
 from billing.api import CreditsView  # noqa: E402
 
 urlpatterns += [path("credits", CreditsView.as_view(), name="api-credits")]
 
-# --- Catalogue import (h13): upload a CSV, read the row report, confirm into one batch ------------------------
-from generation.api_import import ImportViewSet  # noqa: E402
+# --- Catalogue import: upload a CSV, read the row report, confirm into one batch ------------------------
 
 _imports = SimpleRouter(trailing_slash=False)
-_imports.register("imports", ImportViewSet, basename="import")
+_imports.register("imports", views.ImportViewSet, basename="import")
 urlpatterns += _imports.urls

@@ -19,6 +19,7 @@ from generation.constants import (
 from generation.models import Product, Video
 from generation.presets import PLATFORM_ASPECTS
 from shop_video.merchants.models import Membership
+from shop_video.webhooks.models import EventType
 
 # What the file picker offers; the ingest stage is the real check (it reads the bytes, not the name).
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
@@ -192,7 +193,7 @@ class GenerateForm(forms.Form):
         label=_("Resolution"), choices=[(r, r) for r in RESOLUTIONS], initial="480p", widget=forms.RadioSelect
     )
     engine = forms.ChoiceField(label=_("Engine"), initial="compositor", widget=forms.RadioSelect)
-    # Captions and the target platform (issue 9): the services check them (platform rules, a price for the tag).
+    # Captions and the target platform: the services check them (platform rules, a price for the tag).
     platform = forms.ChoiceField(
         label=_("Made for platform"),
         required=False,
@@ -362,3 +363,16 @@ class DeleteOrganizationForm(forms.Form):
         if name != self.organization.name.strip():
             raise forms.ValidationError(_("That is not this shop's name: nothing was deleted."))
         return name
+
+
+class EndpointForm(forms.Form):
+    """A webhook endpoint: its URL, the events it receives, a note for the merchant."""
+
+    url = forms.CharField(label=_("URL"), max_length=500, widget=forms.URLInput(attrs={"placeholder": "https://"}))
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=EventType.choices,
+        initial=list(EventType.values),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from generation import selectors
+from generation.list_filters import filter_videos
 from generation.models import Job, Video
 from shop_video.ids import parse_id
 from shop_video.merchants.models import Organization
@@ -15,15 +16,7 @@ from shop_video.merchants.models import Organization
 
 def gallery(organization: Organization, *, product=None, market="", scene="", review="") -> QuerySet[Video]:
     videos = selectors.videos_for(organization).select_related("job__look", "job__batch")
-    if product:
-        videos = videos.filter(job__photo__product_id=product)
-    if market:
-        videos = videos.filter(job__market__slug=market)
-    if scene:
-        videos = videos.filter(job__scene__slug=scene)
-    if review:
-        videos = videos.filter(review=review)
-    return videos
+    return filter_videos(videos, product=product or None, market=market, scene=scene, review=review)
 
 
 def review_queue(organization: Organization) -> QuerySet[Video]:

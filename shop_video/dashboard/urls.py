@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_api_keys, views_cutout, views_signup
+from . import views, views_account, views_api_keys, views_cutout, views_import, views_markets, views_signup
 
 app_name = "dashboard"
 
@@ -45,14 +45,12 @@ urlpatterns = [
     path("team/members/<int:pk>/role/", views_account.member_role, name="member_role"),
     path("team/members/<int:pk>/remove/", views_account.member_remove, name="member_remove"),
     path("invitations/<str:token>/", views_account.accept_invitation, name="accept_invitation"),
-    # REST API keys (issue 5)
+    # REST API keys
     path("api-keys/", views_api_keys.api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),
 ]
 
-# --- Catalogue import (h13) ------------------------------------------------------------------------------------
-from generation import views_import  # noqa: E402
-
+# --- Catalogue import ------------------------------------------------------------------------------------
 urlpatterns += [
     path("imports/", views_import.import_list, name="import_list"),
     path("imports/<int:pk>/", views_import.import_detail, name="import_detail"),
@@ -62,9 +60,7 @@ urlpatterns += [
     path("imports/<int:pk>/discard/", views_import.import_discard, name="import_discard"),
 ]
 
-# --- Localized titles and model looks per market (issue 9; generation.views_markets) -------------------------------
-from generation import views_markets  # noqa: E402
-
+# --- Localized titles and model looks per market -------------------------------
 urlpatterns += [
     path("products/<int:pk>/localizations/", views_markets.localization_save, name="localization_save"),
     path(

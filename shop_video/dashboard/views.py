@@ -24,11 +24,11 @@ from shop_video.core.errors import BadInputError
 from shop_video.ids import parse_id
 from shop_video.merchants.access import editor_view, merchant_view
 from shop_video.merchants.access import set_role as _set_role
+from shop_video.notifications.services import review_reasons
 
 from . import selectors as dashboard_selectors
 from . import services as dashboard_services
 from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, RejectForm, platform_presets
-from .notifications import review_reasons
 
 PAGE_SIZE = 24
 

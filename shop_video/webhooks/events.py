@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Count, Max
 
 from generation.models import Batch, Job, Video
-from shop_video.dashboard import notifications
 
 from . import services
 
@@ -100,5 +99,4 @@ def emit_batch_completed_if_done(batch: Batch) -> bool:
     }
     key = f"batch.completed:{batch.pk}:{_iso(last)}:{sorted(counts.items())}"
     services.emit("batch.completed", batch.organization_id, data, key=key, occurred_at=last)
-    notifications.queue_batch_notifications(batch.pk)  # the merchants' emails (dashboard), sent once per batch end
     return True

@@ -35,7 +35,7 @@ def test_not_acceptable(api):
 
 
 def test_an_unexpected_error_is_a_json_500_and_logged(api, monkeypatch, caplog):
-    from shop_video.api import views
+    from shop_video.api.views import batches as views
 
     def boom(*args, **kwargs):
         raise RuntimeError("bug")

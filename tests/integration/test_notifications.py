@@ -357,7 +357,7 @@ def test_sign_up_in_chinese_makes_chinese_emails(client):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_job_through_a_real_worker_mails_the_batch_once(start_worker, tmp_path: Path):
-    """submit → worker renders → job_finished → webhook hook → notification task on the cpu queue → one email
+    """submit → worker renders → job_finished → notifications receiver → notification task on the cpu queue → one email
     per member, written by the worker's file backend."""
     outbox = tmp_path / "mail"
     start_worker(

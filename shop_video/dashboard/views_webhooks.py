@@ -9,12 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shop_video.dashboard.views import editor_view, merchant_view
 from shop_video.ids import parse_id
+from shop_video.webhooks import selectors, services
+from shop_video.webhooks.models import EventType, WebhookDelivery
 
-from . import selectors, services
 from .forms import EndpointForm
-from .models import EventType, WebhookDelivery
+from .views import editor_view, merchant_view
 
 PAGE_SIZE = 50
 _NEW_SECRET = "webhooks.new_secret"  # noqa: S105 — a session key name

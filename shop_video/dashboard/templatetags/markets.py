@@ -57,7 +57,7 @@ def export_rule_values(violation: dict) -> str:
 
 @register.filter
 def language_name(code: str) -> str:
-    from generation.views_markets import language_name as name
+    from shop_video.dashboard.views_markets import language_name as name
 
     return name(code)
 
@@ -65,6 +65,6 @@ def language_name(code: str) -> str:
 @register.simple_tag
 def localization_form():
     """An empty form for the product page's "add a localized title" panel."""
-    from generation.views_markets import LocalizationForm
+    from shop_video.dashboard.views_markets import LocalizationForm
 
     return LocalizationForm()

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import selectors
-from shop_video.dashboard import selectors as dashboard_selectors
-from shop_video.dashboard.forms import DeleteOrganizationForm
-from shop_video.dashboard.views import editor_view, merchant_view
 from shop_video.merchants.middleware import SESSION_KEY
 from shop_video.merchants.models import Membership
 from shop_video.merchants.selectors import organizations_for_user
+from shop_video.ops import lifecycle
 
-from . import lifecycle
+from . import selectors as dashboard_selectors
+from .forms import DeleteOrganizationForm
+from .views import editor_view, merchant_view
 
 
 @editor_view

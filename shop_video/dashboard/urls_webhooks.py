@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views_webhooks as views
 
 app_name = "webhooks"
 

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from generation import photo_cutouts
 from generation.pipeline import cutout
 
-from . import serializers as s
-from .exceptions import ApiError
-from .idempotency import idempotent
-from .parsers import JSONParser
-from .schema import IDEMPOTENCY_KEY
+from .. import serializers as s
+from ..exceptions import ApiError
+from ..idempotency import idempotent
+from ..parsers import JSONParser
+from ..schema import IDEMPOTENCY_KEY
 
 MAX_STROKES = 200
 

@@ -12,15 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop_video.api.authentication import ApiKeyAuthentication
-from shop_video.api.exceptions import ApiError, exception_handler
-from shop_video.api.idempotency import idempotent
-from shop_video.api.pagination import PAGE_PARAMETERS, ApiCursorPagination
-from shop_video.api.permissions import HasApiKey
-from shop_video.api.serializers import ErrorSerializer
+from shop_video.webhooks import selectors, services
+from shop_video.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 
-from . import selectors, services
-from .models import EventType, WebhookDelivery, WebhookEndpoint
+from ..authentication import ApiKeyAuthentication
+from ..exceptions import ApiError, exception_handler
+from ..idempotency import idempotent
+from ..pagination import PAGE_PARAMETERS, ApiCursorPagination
+from ..permissions import HasApiKey
+from ..serializers import ErrorSerializer
 
 # --- serializers ----------------------------------------------------------------------------------------------
 
