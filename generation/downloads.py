@@ -2,10 +2,10 @@
 
 `signed_download_url(video, expires_in=…)` is what the API hands out. With local storage it is a URL of our own,
 ``/files/signed/<token>``, where the token is signed with the SECRET_KEY (django.core.signing) and carries the
-object, the field, the organization, a digest of the stored file name and an expiry time; `signed_file` serves
-it after checking all of them, so a URL can neither be forged nor be bent to another object, another
-organization's object, or a newer file than the one it was made for, and it stops working when it expires.
-A storage backend that signs its own URLs (S3 presigned URLs) is used directly instead (`_storage_url`).
+object, the field, the organization, a digest of the stored file name and an expiry time. `resolve_signed` checks
+all of them before the web layer serves the file, so a URL can neither be forged nor be bent to another object,
+another organization's object, or a newer file than the one it was made for, and it stops working when it
+expires. A storage backend that signs its own URLs (S3 presigned URLs) is used directly instead (`_storage_url`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
-from django.views.decorators.http import require_safe
 
 from .models import Photo, Video
 
@@ -101,12 +101,24 @@ def signed_download_url(video: Video, *, expires_in: int | None = None, request:
     return url
 
 
-@require_safe
-def signed_file(request: HttpRequest, token: str) -> HttpResponse:
-    """Serve the file a signed token names: 404 for a bad or stale signature, another object, or an old file;
-    410 once it has expired (so a client knows to ask the API for a fresh URL)."""
-    from .views_files import serve_field
+class BadLink(Exception):
+    """A signed link that is forged, bent to another object, or made for an older file."""
 
+
+class LinkExpired(Exception):
+    """A genuine signed link past its expiry time."""
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    field: FieldFile
+    filename: str  # the download name the link asks for; empty to show the file inline
+    remaining: int  # seconds the link still works
+
+
+def resolve_signed(token: str) -> SignedFile:
+    """The file a signed token names. BadLink for a bad or stale signature, another object or an old file;
+    LinkExpired once it has expired (so a client knows to ask the API for a fresh URL)."""
     try:
         payload = signing.loads(token, salt=SALT)
         kind, pk, field_name, org_id, digest, expires = (
@@ -119,22 +131,16 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
         )
         model, fields = _KINDS[kind]
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise Http404("bad link") from exc
+        raise BadLink("bad link") from exc
     if field_name not in fields:
-        raise Http404("bad link")
+        raise BadLink("bad link")
     remaining = expires - int(time.time())
     if remaining <= 0:
-        response = HttpResponse("This link has expired.", status=410, content_type="text/plain; charset=utf-8")
-        response["Cache-Control"] = "no-store"
-        return response
+        raise LinkExpired("expired")
     obj = model.objects.filter(pk=pk, organization_id=org_id).first()
     if obj is None:
-        raise Http404("not found")
+        raise BadLink("not found")
     field: FieldFile = getattr(obj, field_name)
     if not field or not field.name or _digest(field.name) != digest:
-        raise Http404("not found")
-    filename = str(payload.get("n") or "")
-    response = serve_field(request, field, as_attachment=bool(filename), download_name=filename)
-    response["Cache-Control"] = f"private, max-age={min(remaining, 3600)}"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+        raise BadLink("not found")
+    return SignedFile(field=field, filename=str(payload.get("n") or ""), remaining=remaining)

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from generation import downloads
 from shop_video.api.exceptions import not_found_view
 from shop_video.dashboard import views_files, views_lifecycle
 
@@ -15,7 +14,7 @@ file_patterns = [
     path("videos/<int:pk>/poster/", views_files.video_poster, name="video_poster"),
     path("videos/<int:pk>/preview/", views_files.video_preview, name="video_preview"),
     # Short-lived signed links for API clients (generation.downloads): no session, the signature decides.
-    path("signed/<str:token>", downloads.signed_file, name="signed"),
+    path("signed/<str:token>", views_files.signed_file, name="signed"),
 ]
 
 urlpatterns = [

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from generation.models import Job, Photo, Product, Video
 from generation.pipeline.errors import BadInputError
 from generation.services.dispatch import cancel_job
+from shop_video.core import audit
 from shop_video.merchants.models import Organization
-from shop_video.ops import audit
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.errors import InsufficientCredits
 from generation import selectors, services
 from generation.models import Job, Video
+from generation.services import archives, review
 from shop_video.core.errors import BadInputError
 from shop_video.ids import parse_id
 from shop_video.merchants.access import editor_view, merchant_view
@@ -27,7 +28,6 @@ from shop_video.merchants.access import set_role as _set_role
 from shop_video.notifications.services import review_reasons
 
 from . import selectors as dashboard_selectors
-from . import services as dashboard_services
 from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, RejectForm, platform_presets
 
 PAGE_SIZE = 24
@@ -406,7 +406,7 @@ def _back_to_video(request: HttpRequest, video) -> HttpResponse:
 def video_approve(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
     try:
-        charged = dashboard_services.approve_video(video=video)
+        charged = review.approve_video(video=video)
     except InsufficientCredits as exc:
         messages.error(request, _("%(reason)s Buy credits, then approve the video again.") % {"reason": exc.message})
         return _back_to_video(request, video)
@@ -433,7 +433,7 @@ def video_reject(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "dashboard/video_detail.html", _video_context(video, form), status=400)
     try:
-        dashboard_services.reject_video(video=video, reason=form.cleaned_data["reason"])
+        review.reject_video(video=video, reason=form.cleaned_data["reason"])
     except BadInputError as exc:
         form.add_error("reason", exc.message)
         return render(request, "dashboard/video_detail.html", _video_context(video, form), status=400)
@@ -446,7 +446,7 @@ def video_reject(request: HttpRequest, pk: int) -> HttpResponse:
 def video_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
     try:
-        batch = dashboard_services.regenerate_video(video=video, user=request.user)
+        batch = review.regenerate_video(video=video, user=request.user)
     except BadInputError as exc:
         messages.error(request, exc.message)
         return redirect("dashboard:video_detail", pk=video.pk)
@@ -472,5 +472,5 @@ def video_zip(request: HttpRequest) -> HttpResponse:
     if not videos:
         messages.error(request, _("Nothing to download: tick some videos, or approve some first."))
         return redirect("dashboard:video_list")
-    archive = dashboard_services.write_zip(videos)
+    archive = archives.write_zip(videos)
     return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")

@@ -19,7 +19,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from generation import selectors
+from generation import downloads, selectors
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -181,3 +181,20 @@ def video_poster(request: HttpRequest, pk: int) -> HttpResponse:
 def video_preview(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
     return serve_field(request, video.preview)
+
+
+@require_safe
+def signed_file(request: HttpRequest, token: str) -> HttpResponse:
+    """Serve the file a signed link names (generation.downloads): 404 for a bad link, 410 once it has expired."""
+    try:
+        signed = downloads.resolve_signed(token)
+    except downloads.LinkExpired:
+        response = HttpResponse("This link has expired.", status=410, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        return response
+    except downloads.BadLink as exc:
+        raise Http404("bad link") from exc
+    response = serve_field(request, signed.field, as_attachment=bool(signed.filename), download_name=signed.filename)
+    response["Cache-Control"] = f"private, max-age={min(signed.remaining, 3600)}"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import selectors
+from generation.services import deletion
 from shop_video.merchants.middleware import SESSION_KEY
 from shop_video.merchants.models import Membership
 from shop_video.merchants.selectors import organizations_for_user
@@ -26,8 +27,8 @@ from .views import editor_view, merchant_view
 def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.get_product(request.organization, pk)  # another organization's product is a 404
     try:
-        lifecycle.request_product_deletion(product=product, actor=request.user, request=request)
-    except (lifecycle.ProductBusy, lifecycle.ProductInUse) as exc:
+        deletion.request_product_deletion(product=product, actor=request.user, request=request)
+    except (deletion.ProductBusy, deletion.ProductInUse) as exc:
         messages.error(request, exc.message)
         return redirect("dashboard:product_detail", pk=product.pk)
     messages.success(request, _("Product “%(title)s” deleted with its photos and videos.") % {"title": product.title})

@@ -15,34 +15,22 @@ from django.utils.translation import gettext as _
 from generation.models import Job, Photo, Video
 from generation.pipeline.errors import BadInputError
 from generation.services.deletion import (
-    ProductBusy,
-    ProductInUse,
     _cancel_active,
     _delete_names,
     _delete_tree,
     _send_or_run,
     _video_names,
-    purge_product,
-    purge_product_files,
-    request_product_deletion,
 )
+from shop_video.core import audit
 from shop_video.merchants.models import Organization
 
-from . import audit
-
-# Moved to generation.services.deletion: re-exported for the callers not yet switched.
 __all__ = [
     "OrganizationStillBilled",
-    "ProductBusy",
-    "ProductInUse",
     "ensure_not_billed",
     "purge_expired_videos",
     "purge_old_videos",
     "purge_organization",
-    "purge_product",
-    "purge_product_files",
     "request_organization_deletion",
-    "request_product_deletion",
     "retention_overrides",
 ]
 

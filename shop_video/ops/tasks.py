@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from generation.tasks import purge_product, purge_product_files  # moved there; re-exported
-
 from . import lifecycle
 
-__all__ = ["purge_expired_videos", "purge_organization", "purge_product", "purge_product_files"]
+__all__ = ["purge_expired_videos", "purge_organization"]
 
 
 @shared_task(name="ops.purge_organization", ignore_result=True, acks_late=True)

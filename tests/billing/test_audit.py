@@ -1,4 +1,4 @@
-"""Credit adjustments leave an audit trail (shop_video.ops.audit): grants (operator command included), debits and
+"""Credit adjustments leave an audit trail (shop_video.core.audit): grants (operator command included), debits and
 refunds, each with who, which organization, the ledger entry or payment, and the amounts; written in the same
 transaction as the ledger, so a refused adjustment leaves neither."""
 

@@ -168,7 +168,7 @@ def test_the_review_queue_says_why_and_when_4_2_0_is_the_limit(client_a, videos)
     ],
 )
 def test_the_4_2_0_reason_suggests_only_what_would_help(member, resolution, with_look, advice):
-    from shop_video.dashboard.notifications import review_reasons
+    from shop_video.notifications.services import review_reasons
     from tests.factories import ModelLookFactory
 
     look = ModelLookFactory(organization=member.organization) if with_look else None

@@ -18,8 +18,8 @@ from billing import services as billing_services
 from generation import services as generation_services
 from generation.models import Job, Video
 from shop_video.celery import app as celery_app
-from shop_video.dashboard import notifications
 from shop_video.merchants.models import Membership, NotificationSent, NotificationSettings
+from shop_video.notifications import services as notifications
 from tests.factories import JobFactory, MembershipFactory, OrganizationFactory, PhotoFactory, UserFactory
 from tests.integration.conftest import wait_for
 
@@ -443,7 +443,7 @@ def test_every_email_is_all_chinese_for_a_chinese_member(shop, finished_batch, l
 def test_emails_go_out_while_every_render_worker_is_busy(start_worker, clean_broker, shop, finished_batch, tmp_path):
     """Short tasks have their own queue (`events`): a worker that takes only it mails the merchant while a render
     waits in `cpu` (here: with no render worker at all, the extreme of every one being busy)."""
-    from shop_video.dashboard import tasks as dashboard_tasks
+    from shop_video.notifications import tasks as dashboard_tasks
 
     outbox = tmp_path / "mail"
     start_worker({"DJANGO_EMAIL_URL": f"filemail:///{outbox}"}, queues="events")

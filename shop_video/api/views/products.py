@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from generation import market_services, rules, selectors, services
 from generation.models import Photo, Product
 from generation.photo_urls import fetch_photo_urls
+from generation.services.deletion import request_product_deletion
+from generation.services.products import update_product
 
 from .. import serializers as s
 from ..exceptions import ApiError, Conflict
@@ -20,7 +22,6 @@ from ..idempotency import idempotent
 from ..parsers import JSONParser, MultiPartParser
 from ..schema import IDEMPOTENCY_KEY
 from ..schema_examples import MULTIPART, PRODUCT_EXAMPLE, error_response, example, page_of
-from ..services import delete_product, update_product
 from .base import OrgViewSet, query_filters
 
 
@@ -234,5 +235,5 @@ class ProductViewSet(OrgViewSet):
         return Response(s.ProductSerializer(self.get_object(), context=self.ctx()).data)
 
     def destroy(self, request: Request, pk=None) -> Response:
-        delete_product(product=self.get_object(), request=request)
+        request_product_deletion(product=self.get_object(), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from generation import selectors
 from generation.list_filters import filter_videos
-from shop_video.dashboard import services as review_services
+from generation.services import review as review_services
 
 from .. import serializers as s
 from ..schema_examples import VIDEO_EXAMPLE, error_response, example, page_of
