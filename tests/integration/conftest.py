@@ -151,9 +151,31 @@ def broker() -> Iterator[Broker]:
                 client.flushdb()  # only our own db number
 
 
+def clear_broker(client: redis.Redis) -> None:
+    """Empty the queues and every other key, but keep kombu's exchange bindings (`_kombu.binding.*`).
+
+    A worker declares the bindings once, when it starts: a worker kept across tests could no longer be reached if
+    they went (the producer reports "Cannot route message"). Bindings name queues only, so keeping them leaks
+    nothing from one test into the next.
+    """
+    doomed = [key for key in client.scan_iter(count=1000) if not key.startswith(b"_kombu.binding.")]
+    if doomed:
+        client.delete(*doomed)
+
+
+# The workers of `shared_worker`, by environment; a test that starts its own workers or reads the queues stops them.
+_SHARED_WORKERS: dict[tuple, WorkerProcess] = {}
+
+
+def _stop_shared_workers() -> None:
+    while _SHARED_WORKERS:
+        _SHARED_WORKERS.popitem()[1].stop()
+
+
 @pytest.fixture
 def clean_broker(broker: Broker) -> Broker:
-    broker.client.flushdb()  # leftovers of an earlier test (e.g. the killed worker's unacked message)
+    _stop_shared_workers()  # no worker of an earlier test takes this test's messages
+    clear_broker(broker.client)  # leftovers of an earlier test (e.g. the killed worker's unacked message)
     return broker
 
 
@@ -266,16 +288,75 @@ class WorkerProcess:
         self._log.close()
 
 
+class WorkerView:
+    """A worker shared by the tests of a module, as one test sees it: its log from the test's start on."""
+
+    def __init__(self, worker: WorkerProcess):
+        self.worker = worker
+        self.name = worker.name
+        self._offset = worker.log_path.stat().st_size
+
+    def log(self) -> str:
+        with open(self.worker.log_path, "rb") as log:
+            log.seek(self._offset)
+            return log.read().decode(errors="replace")
+
+
+def _fresh_files() -> None:
+    # Row ids start again in every fresh test database: files of an earlier session must not sit at the same keys.
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(settings.SHOPVIDEO_WORK_DIR, ignore_errors=True)
+
+
+def _worker_log_dir() -> Path:
+    log_dir = Path(settings.VAR_DIR) / "worker-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
+
+
+@pytest.fixture(scope="module")
+def module_workers(broker: Broker, django_db_setup) -> Iterator[dict[tuple, WorkerProcess]]:
+    """The workers of `shared_worker`, one per environment, stopped when the module's last test is done."""
+    try:
+        yield _SHARED_WORKERS
+    finally:
+        _stop_shared_workers()
+
+
+@pytest.fixture
+def shared_worker(
+    transactional_db, broker: Broker, module_workers: dict[tuple, WorkerProcess]
+) -> Callable[..., WorkerView]:
+    """A worker started once per module and environment, for tests that only hand it jobs (never stop or kill it).
+
+    Each test gets empty queues, an empty database and empty file stores; the worker holds nothing of its own
+    between jobs. A worker that died in an earlier test is replaced.
+    """
+    clear_broker(broker.client)
+    ensure_presets()
+    _fresh_files()
+
+    def get(extra_env: dict[str, str] | None = None) -> WorkerView:
+        key = tuple(sorted((extra_env or {}).items()))
+        worker = module_workers.get(key)
+        if worker is None or worker.proc.poll() is not None:
+            if worker is not None:
+                worker.stop()
+            worker = WorkerProcess(f"w{os.getpid()}-{next(_NAMES)}", broker.url, _worker_log_dir(), extra_env)
+            module_workers[key] = worker
+            worker.wait_ready()
+        return WorkerView(worker)
+
+    return get
+
+
 @pytest.fixture
 def start_worker(transactional_db, clean_broker: Broker, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real worker processes on demand; all are killed before the test database is flushed."""
     ensure_presets()
-    # Row ids start again in every fresh test database: files of an earlier session must not sit at the same keys.
-    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
-    shutil.rmtree(settings.SHOPVIDEO_WORK_DIR, ignore_errors=True)
+    _fresh_files()
     workers: list[WorkerProcess] = []
-    log_dir = Path(settings.VAR_DIR) / "worker-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = _worker_log_dir()
 
     def start(
         extra_env: dict[str, str] | None = None, wait: bool = True, queues: str = "cpu,gpu,events"

@@ -107,8 +107,8 @@ def test_sigkilled_worker_mid_render_job_finishes_exactly_once_on_a_new_worker(s
     _record("sigkill_recovery", requeued_after=requeued_after, finished_after=recovered_after)
 
 
-def test_duplicate_delivery_runs_the_job_once(start_worker):
-    worker = start_worker(MECHANICS)
+def test_duplicate_delivery_runs_the_job_once(shared_worker):
+    worker = shared_worker(MECHANICS)
     job = JobFactory(seconds=1, dispatched_at=None)
     # Two messages for one job, both in the queue before the worker takes the first.
     run_job_cpu.delay(job.pk)
@@ -123,12 +123,12 @@ def test_duplicate_delivery_runs_the_job_once(start_worker):
     assert list(_stored_attempts(job)) == ["attempt-1"]
 
 
-def test_a_canceled_queued_job_is_never_run(start_worker):
+def test_a_canceled_queued_job_is_never_run(shared_worker):
     ensure_presets()
     canceled = JobFactory(seconds=1)
     services.cancel_job(job=canceled)
     sentinel = JobFactory(seconds=1, photo=canceled.photo, batch=canceled.batch)
-    start_worker(MECHANICS)
+    shared_worker(MECHANICS)
     # The canceled job's message is ahead of the sentinel's; the worker takes them in order (concurrency 1).
     run_job_cpu.delay(canceled.pk)
     run_job_cpu.delay(sentinel.pk)
@@ -142,8 +142,8 @@ def test_a_canceled_queued_job_is_never_run(start_worker):
     assert _stored_attempts(canceled) == {}
 
 
-def test_cancel_stops_a_running_job(start_worker):
-    worker = start_worker(MECHANICS)
+def test_cancel_stops_a_running_job(shared_worker):
+    worker = shared_worker(MECHANICS)
     org = OrganizationFactory()
     job = _submit(org, seconds=5, aspect="9:16")
     wait_for(lambda: _state(job).state == Job.State.RUNNING and job.progress > 0.1, 120, 0.1, "render progress")

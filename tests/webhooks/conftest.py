@@ -11,7 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.integration.conftest import broker, clean_broker, start_worker  # noqa: F401 — shared fixtures
+from tests.integration.conftest import (  # noqa: F401 — shared fixtures
+    broker,
+    clean_broker,
+    module_workers,
+    shared_worker,
+    start_worker,
+)
 
 
 @dataclass

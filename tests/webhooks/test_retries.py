@@ -25,10 +25,10 @@ def _final(delivery_id: int):
     return row if row.status in ("succeeded", "failed") else None
 
 
-def test_a_receiver_failing_twice_then_succeeding_gets_three_attempts(receiver, allow_localhost, start_worker):
+def test_a_receiver_failing_twice_then_succeeding_gets_three_attempts(receiver, allow_localhost, shared_worker):
     receiver.script = [(503, b"busy"), (500, b"oops"), (204, b"")]
     endpoint = services.create_endpoint(organization=OrganizationFactory(), url=receiver.url)
-    start_worker(WORKER_ENV)
+    shared_worker(WORKER_ENV)
     services.emit("credits.low", endpoint.organization, {"available": 12, "threshold": 50}, key="low-1")
 
     delivery = wait_for(lambda: WebhookDelivery.objects.filter(endpoint=endpoint).first(), 10, what="the delivery")
@@ -45,10 +45,10 @@ def test_a_receiver_failing_twice_then_succeeding_gets_three_attempts(receiver, 
         assert Webhook(endpoint.secret).verify(request.body, request.headers)["data"]["available"] == 12
 
 
-def test_a_receiver_that_always_fails_ends_failed_with_the_last_error(receiver, allow_localhost, start_worker):
+def test_a_receiver_that_always_fails_ends_failed_with_the_last_error(receiver, allow_localhost, shared_worker):
     receiver.script = [(500, b"first"), (502, b"second"), (418, b"last")]
     endpoint = services.create_endpoint(organization=OrganizationFactory(), url=receiver.url)
-    start_worker(WORKER_ENV)
+    shared_worker(WORKER_ENV)
     services.emit("job.failed", endpoint.organization, {"id": 5})
 
     delivery = wait_for(lambda: WebhookDelivery.objects.filter(endpoint=endpoint).first(), 10, what="the delivery")

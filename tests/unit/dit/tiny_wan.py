@@ -73,8 +73,11 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
 
 def build_pipeline(seed: int = 0, num_layers: int = 3, vace_layers: tuple[int, ...] = (0, 2)) -> WanVACEPipeline:
     torch.manual_seed(seed)
+    # No residual blocks beside the ones the decoder always has: at 3 channels the full-resolution causal convs are
+    # memory-bound, and each block there costs more than the whole transformer. The 8× space / 4× time compression
+    # (what the engine's frame and clip arithmetic relies on) is the real model's.
     vae = AutoencoderKLWan(
-        base_dim=3, z_dim=Z_DIM, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+        base_dim=3, z_dim=Z_DIM, dim_mult=[1, 1, 1, 1], num_res_blocks=0, temperal_downsample=[False, True, True]
     )
     tokenizer = build_tokenizer()
     text_encoder = UMT5EncoderModel(
