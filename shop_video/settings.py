@@ -264,7 +264,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Billing (h10, issue 6) ---------------------------------------------------------------------------------
+# --- Billing ---------------------------------------------------------------------------------
 # Stripe keys only from the environment; with no secret key billing runs in "free credits" demo mode.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
@@ -285,7 +285,7 @@ SHOPVIDEO_PLANS = {
     "pro": {"credits": 1200, "amount": 9900},
 }
 
-# --- Webhooks and object storage (h9, issue 5) -------------------------------------------------------------
+# --- Webhooks and object storage -------------------------------------------------------------
 INSTALLED_APPS += ["shop_video.webhooks"]  # outgoing signed webhooks
 SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS = env.int("SHOPVIDEO_WEBHOOK_MAX_ATTEMPTS", default=8)
 # Wait after failed attempt n: base · 2^(n-1) seconds, capped (30 s, 1 min, 2 min, … about 1 h by attempt 8).
@@ -342,12 +342,12 @@ SHOPVIDEO_SIGNUPS_PER_ADDRESS = env.int("SHOPVIDEO_SIGNUPS_PER_ADDRESS", default
 # Where sign-ups and login failures are counted (Django cache alias; Redis when REDIS_URL is set).
 SHOPVIDEO_THROTTLE_CACHE = "default"
 
-# --- Operations (issue 8): metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
+# --- Operations: metrics, CSP, probes, JSON logs (LOG_FORMAT=json), retention: shop_video/ops/conf.py
 from shop_video.ops import conf as _ops_conf  # noqa: E402
 
 _ops_conf.apply(globals())
 
-# --- REST API (issue 5, h8): /api/v1/, API keys, error format, cursor pages, idempotency, throttling, OpenAPI ------
+# --- REST API: /api/v1/, API keys, error format, cursor pages, idempotency, throttling, OpenAPI ------
 INSTALLED_APPS += ["drf_spectacular_sidecar"]  # Swagger UI served from our static files, no CDN
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["shop_video.api.authentication.ApiKeyAuthentication"],

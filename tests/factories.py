@@ -52,18 +52,18 @@ def png(image: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
     return buf.getvalue()
 
 
-TEST_CREDITS = 1_000_000  # billing (h10): the default grant of a test organization
+TEST_CREDITS = 1_000_000  # the default grant of a test organization
 
 
 class OrganizationFactory(DjangoModelFactory):
     class Meta:
         model = Organization
-        skip_postgeneration_save = True  # billing (h10): the grant writes its own rows
+        skip_postgeneration_save = True  # the grant writes its own rows
 
     name = factory.Sequence(lambda n: f"Shop {n}")
     slug = factory.Sequence(lambda n: f"shop-{n}")
 
-    # Billing (h10): submissions reserve credits, so a test organization starts with a grant;
+    # Submissions reserve credits, so a test organization starts with a grant;
     # OrganizationFactory(credits=0) makes one without, OrganizationFactory(credits=N) one with exactly N.
     @factory.post_generation
     def credits(obj, create, extracted, **kwargs):

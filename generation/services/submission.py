@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from billing import pricing
 from billing.services import ledger
-from generation import photo_cutouts
+from generation import photo_cutouts, rules
 from generation.constants import (
     ASPECT_RATIOS,
     DEFAULT_FPS,
@@ -31,7 +31,7 @@ from generation.constants import (
 from generation.engines import model_sizes
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene
 from generation.pipeline.platforms import PLATFORMS
-from generation.presets import MARKETS_BY_SLUG, PLATFORM_ASPECTS
+from generation.presets import MARKETS_BY_SLUG
 from generation.services.dispatch import dispatch_jobs_safely
 from generation.services.errors import MatrixInvalid
 from generation.services.signals import batch_submitted
@@ -84,12 +84,7 @@ def _unique(values: Iterable) -> list:
 
 
 def _market_aspects(market: MarketPreset) -> list[str]:
-    seen: list[str] = []
-    for platform in market.platforms or []:
-        for aspect in PLATFORM_ASPECTS.get(platform, ()):
-            if aspect not in seen:
-                seen.append(aspect)
-    return seen or ["9:16"]
+    return rules.market_aspect_ratios(market.platforms or [])
 
 
 def _default_scene(market: MarketPreset) -> Scene | None:

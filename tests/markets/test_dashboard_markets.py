@@ -1,4 +1,4 @@
-"""Dashboard pages of issue 9 through the Django test client: localized titles on the product page, the
+"""Market dashboard pages through the Django test client: localized titles on the product page, the
 organization's model looks per market, captions and platform in the variant wizard, the export check on a video."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Market presets as data: the 17 markets of DESIGN.md § Markets, Babel prices and formats."""
+"""Market presets as data: the 17 markets our markets, Babel prices and formats."""
 
 from decimal import Decimal
 
