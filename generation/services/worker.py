@@ -108,6 +108,11 @@ class ProgressReporter:
             connection.close()  # this thread's own connection
 
     def __enter__(self) -> ProgressReporter:
+        if connection.in_atomic_block:
+            # The beat runs on its own connection, which cannot see rows this transaction has not committed: it
+            # would find no running row and stop the job. A job run inside a caller's transaction (in-process, as
+            # tests do) keeps its heartbeat through the progress writes above instead.
+            return self
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-job-{self.job_id}", daemon=True)
         self._thread.start()
         return self
