@@ -108,3 +108,16 @@ def test_a_guide_error_is_translated():
     with translation.override("zh-hans"), pytest.raises(CutoutError) as err:
         compute_cutout(photo, guide=CutoutGuide(box=(5000, 5000, 6000, 6000)))
     assert err.value.message == "选框在照片之外。"
+
+
+@pytest.mark.parametrize("size", [(720, 900), (1024, 1280), (1280, 1600), (1600, 2000)])
+def test_the_same_scene_is_cut_with_confidence_at_any_photo_size(size):
+    # The sneaker on the real carpet (a 1600 px background), resampled to each size: the cut and its confidence
+    # are measured on a working copy of the box, so they must not depend on the photo's pixel count.
+    rgb, truth = incontext.case("sneaker-on-carpet")
+    shrink = size[0] < rgb.shape[1]
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    truth = cv2.resize(truth.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) > 127
+    result = compute_cutout(ingest_photo(incontext.jpeg(rgb)), guide=CutoutGuide(box=incontext.padded_box(truth)))
+    assert incontext.iou(result.mask, truth) >= MIN_IOU
+    assert not result.needs_review, result.confidence
