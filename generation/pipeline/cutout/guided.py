@@ -19,6 +19,7 @@ from .classical import refine_full_resolution
 WORK_SIDE = 640  # longest side of the crop the graph cut runs on (time grows with pixels × iterations)
 MARGIN = 0.15  # background around the box, as a share of the box's size, for the background colour model
 ITERATIONS = 4
+RNG_SEED = 0  # GrabCut seeds its colour models by k-means from OpenCV's per-thread random state
 
 
 def guided_cutout(rgb: np.ndarray, guide: CutoutGuide) -> tuple[np.ndarray, float]:
@@ -51,6 +52,9 @@ def guided_cutout(rgb: np.ndarray, guide: CutoutGuide) -> tuple[np.ndarray, floa
         labels[0, :] = labels[-1, :] = cv2.GC_PR_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+    # A fixed seed: the same photo and guide give the same mask and confidence on every call (the preview, the saved
+    # cutout and a retry agree), whatever OpenCV computed before in this thread.
+    cv2.setRNGSeed(RNG_SEED)
     cv2.grabCut(bgr, labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     fg = _fill_small_holes(fg)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from generation.pipeline.cutout import CutoutError, compute_cutout
+from generation.pipeline.cutout import CutoutError, compute_cutout, confidence
 from generation.pipeline.ingest import ingest_photo
 from tests import incontext
 
@@ -75,3 +75,35 @@ def test_real_studio_shots_are_cut_with_confidence(name):
     assert result.method == "segmented"
     assert not result.needs_review
     assert 0.6 <= result.confidence <= 1.0
+
+
+def _guided_score(mask: np.ndarray) -> float:
+    # the image is the mask itself: every outline lies on a colour edge, only the pieces can lower the score
+    image = np.repeat(mask[:, :, None].astype(np.uint8) * 200, 3, axis=2)
+    return confidence.guided(mask, image, (0, 0, mask.shape[1], mask.shape[0]), (True, True, True, True))
+
+
+def _product(height: int = 400, width: int = 300) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    mask[40:360, 60:240] = True
+    return mask
+
+
+def test_small_pieces_apart_from_the_product_lower_the_guided_confidence():
+    mask = _product()
+    mask[20:30, 10:40] = mask[370:385, 250:270] = mask[100:120, 260:280] = True  # 1.7 % of the mask, in pieces
+    assert _guided_score(_product()) == 1.0
+    assert _guided_score(mask) < confidence.GUIDED_THRESHOLD
+
+
+def test_a_product_in_two_large_parts_keeps_its_guided_confidence():
+    mask = np.zeros((400, 400), bool)
+    mask[40:360, 20:180] = mask[60:360, 220:380] = True  # a pair of shoes
+    assert _guided_score(mask) == 1.0
+
+
+def test_specks_apart_from_the_product_keep_its_guided_confidence():
+    mask = _product()
+    for x in range(10, 290, 20):
+        mask[10:12, x : x + 2] = True  # 4 px each, under SPECK of the product
+    assert _guided_score(mask) == 1.0
