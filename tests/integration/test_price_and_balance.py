@@ -128,3 +128,15 @@ def test_home_page_shows_the_credits_available(client_a, org):
 
     assert re.search(r'id="home-credits" href="[^"]+" data-available="42"', page)
     assert "Credits available" in page
+
+
+@override_settings(STRIPE_SECRET_KEY="sk_test_price_box")
+def test_the_warning_in_chinese(client_a, org, product):
+    grant_credits(organization=org, credits=30, reason="test")
+    client_a.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("dashboard:home")})
+
+    page = text(wizard_price(client_a, product))
+
+    assert "余额：可用 30 点数" in page
+    assert "按此价格还差 150 点数。请在提交前购买点数包" in page
+    assert ">购买点数</a>" in page
