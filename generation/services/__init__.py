@@ -50,6 +50,8 @@ from generation.services.storage import (
     _delete_files,
 )
 from generation.services.submission import (
+    BatchEstimate,
+    PriceLine,
     VariantMatrix,
     _check_caption_prices,
     _check_captions,
@@ -91,9 +93,11 @@ from generation.services.worker import (
 
 __all__ = [
     "_EXTENSIONS",
+    "BatchEstimate",
     "JobNotRetryable",
     "MatrixInvalid",
     "PhotoRejected",
+    "PriceLine",
     "ProductInvalid",
     "ProgressReporter",
     "ReapReport",

@@ -339,11 +339,74 @@ def _hold_products(organization: Organization, photos: Sequence[Photo]) -> None:
         )
 
 
-def estimate_batch(*, organization: Organization, photos: Sequence[Photo], matrix: VariantMatrix) -> pricing.Estimate:
+@dataclass(frozen=True)
+class PriceLine:
+    """The videos of one engine, market, format and duration: every scene, look and photo in it."""
+
+    engine: str
+    market: str  # slug
+    market_name: str
+    aspect_ratio: str
+    resolution: str
+    seconds: int
+    videos: int
+    credits_each: int
+
+    @property
+    def credits(self) -> int:
+        return self.videos * self.credits_each
+
+
+@dataclass(frozen=True)
+class BatchEstimate:
+    """The price of a batch and the lines that make it up (markets × formats × durations, per engine)."""
+
+    videos: int
+    credits: int
+    seconds: float
+    lines: tuple[PriceLine, ...] = ()
+
+    @property
+    def by_engine(self) -> list[tuple[str, list[PriceLine], int, int]]:
+        """(engine, its lines, its videos, its credits), engines in the order they first appear."""
+        groups: dict[str, list[PriceLine]] = {}
+        for line in self.lines:
+            groups.setdefault(line.engine, []).append(line)
+        return [(e, ls, sum(x.videos for x in ls), sum(x.credits for x in ls)) for e, ls in groups.items()]
+
+
+def price_lines(variants: Sequence[_Variant], photo_count: int) -> tuple[PriceLine, ...]:
+    """One line per (engine, market, aspect ratio, resolution, duration), in the matrix's order."""
+    counts: dict[tuple, int] = {}
+    names: dict[str, str] = {}
+    for v in variants:
+        key = (v.engine, v.market.slug, v.aspect_ratio, v.resolution, v.seconds)
+        counts[key] = counts.get(key, 0) + photo_count
+        names[v.market.slug] = v.market.name
+    return tuple(
+        PriceLine(
+            engine=engine,
+            market=market,
+            market_name=names[market],
+            aspect_ratio=aspect,
+            resolution=resolution,
+            seconds=seconds,
+            videos=videos,
+            credits_each=pricing.credits_for_video(engine=engine, resolution=resolution, seconds=seconds),
+        )
+        for (engine, market, aspect, resolution, seconds), videos in counts.items()
+        if videos
+    )
+
+
+def estimate_batch(*, organization: Organization, photos: Sequence[Photo], matrix: VariantMatrix) -> BatchEstimate:
     photos = _check_photos(organization, photos)
     variants = _expand(organization=organization, matrix=matrix, photo_count=len(photos))
     _check_caption_prices(photos, matrix)
-    return pricing.estimate((v.engine, v.resolution, v.seconds) for _p in photos for v in variants)
+    total = pricing.estimate((v.engine, v.resolution, v.seconds) for _p in photos for v in variants)
+    return BatchEstimate(
+        videos=total.videos, credits=total.credits, seconds=total.seconds, lines=price_lines(variants, len(photos))
+    )
 
 
 def submit_batch(

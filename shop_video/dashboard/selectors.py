@@ -59,3 +59,20 @@ def deletion_summary(organization: Organization) -> dict:
         "credits": credits_for(organization).balance,
         "live_plans": list(live_subscriptions(organization)),
     }
+
+
+def credit_standing(organization: Organization, price: int | None = None) -> dict:
+    """The balance shown beside a price: what is available, how many credits are missing for `price` (0 when
+    enough), and whether credits are bought here (card payments on) or granted by an operator (free-credits mode)."""
+    from billing import gateway
+    from billing.selectors import credits_for
+
+    credits = credits_for(organization)
+    missing = max(0, int(price) - credits.available) if price is not None else 0
+    return {
+        "available": credits.available,
+        "reserved": credits.reserved,
+        "missing": missing,
+        "short": missing > 0,
+        "payments_enabled": gateway.enabled(),
+    }

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.errors import InsufficientCredits
 from generation import selectors, services
+from generation.constants import ENGINE_CHOICES
 from generation.models import Job, Video
 from generation.services import archives, review
 from shop_video.core.errors import BadInputError
@@ -56,6 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
             product_count=selectors.products_for(org).count(),
             video_count=selectors.videos_for(org).count(),
             review_count=selectors.videos_for(org).filter(review=Video.Review.NEEDS_REVIEW).count(),
+            standing=dashboard_selectors.credit_standing(org),
         )
     return render(request, "dashboard/home.html", context)
 
@@ -244,6 +246,11 @@ def estimate(request: HttpRequest) -> HttpResponse:
             context["estimate"] = services.estimate_batch(organization=org, photos=photos, matrix=matrix)
         except BadInputError as exc:
             _apply_field_errors(form, exc)
+        else:
+            estimate = context["estimate"]
+            context["standing"] = dashboard_selectors.credit_standing(org, estimate.credits)
+            labels = dict(ENGINE_CHOICES)
+            context["breakdown"] = [(labels.get(e, e), lines, n, c) for e, lines, n, c in estimate.by_engine]
     return render(request, "dashboard/partials/estimate.html", context)
 
 

@@ -19,6 +19,7 @@ from generation.models import CatalogImport, MarketPreset
 from shop_video.merchants.models import Membership
 
 from .forms import GenerateForm, platform_presets
+from .selectors import credit_standing
 from .views import merchant_view
 
 ISSUES_ON_PAGE = 500
@@ -138,7 +139,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         estimate = _estimate(imp, form)
         errors = [e for field_errors in form.errors.values() for e in field_errors] if form.is_bound else []
-        response = render(request, "imports/estimate.html", _estimate_context(estimate, errors))
+        response = render(request, "imports/estimate.html", _estimate_context(estimate, errors, request.organization))
     else:
         response = _detail_page(request, imp, form)
     patch_vary_headers(response, ["HX-Request"])  # the page and its fragment share a URL: never cache one as the other
@@ -153,9 +154,10 @@ def _estimate(imp: CatalogImport, form: ConfirmForm) -> services.ImportEstimate 
     return services.estimate_import(imp, form.video_options() if form.is_bound else None)
 
 
-def _estimate_context(estimate: services.ImportEstimate | None, errors: list[str]) -> dict:
+def _estimate_context(estimate: services.ImportEstimate | None, errors: list[str], organization) -> dict:
     refusal = services.refusal(list(estimate.issues), estimating=True) if estimate and estimate.issues else None
     return {
+        "standing": credit_standing(organization, estimate.credits) if estimate and not estimate.issues else None,
         "estimate": estimate,
         "estimate_errors": errors,
         "estimate_refusal": refusal.message if refusal else "",
@@ -179,7 +181,7 @@ def _detail_page(
         "option_issues": option_issues,
         "can_resume": processing.can_resume(imp),
         "section": "imports",
-        **_estimate_context(_estimate(imp, form), []),
+        **_estimate_context(_estimate(imp, form), [], request.organization),
     }
     return render(request, "imports/detail.html", context, status=status)
 

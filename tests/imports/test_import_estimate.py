@@ -255,6 +255,17 @@ def test_the_confirm_form_prices_its_options_live_and_confirms_at_that_price(cli
     assert batch.jobs.count() == videos
 
 
+def test_the_confirm_price_shows_the_balance_beside_it(client, member, allow_server):
+    org = member.organization
+    imp = _ready_import(org, allow_server)
+    _login(client, member)
+    available = credits_for(org).available
+    text = _fragment(client, imp, {"platform": "tiktok"}).content.decode()
+    assert f'data-credit-standing data-available="{available}" data-missing="0"' in text
+    assert f"Balance: {available} credits available" in text
+    assert f'data-get-credits href="{reverse("billing:overview")}' in text
+
+
 def test_the_live_price_names_the_rows_the_options_rule_out(client, member, allow_server):
     imp = _ready_import(member.organization, allow_server, ["W-1,Wide,{url},de,16:9,5,9.90"])
     _login(client, member)
