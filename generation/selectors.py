@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
+from generation.pipeline.ai_label import LABEL_TEXT, label_text
 from generation.presets import MARKETS_BY_SLUG
 
 if TYPE_CHECKING:
@@ -119,6 +120,15 @@ def _pk(pk) -> int:
 def markets() -> QuerySet[MarketPreset]:
     """Markets the pipeline can render (built-in slugs), alphabetical by slug."""
     return MarketPreset.objects.filter(slug__in=list(MARKETS_BY_SLUG)).prefetch_related("scenes").order_by("slug")
+
+
+def labelled_markets() -> list[tuple[str, str, dict[str, str]]]:
+    """The markets whose rule draws the visible AI label: (slug, language, the label's text per engine), by slug."""
+    return [
+        (slug, preset.caption_language, {engine: label_text(engine, preset.caption_language) for engine in LABEL_TEXT})
+        for slug, preset in sorted(MARKETS_BY_SLUG.items())
+        if preset.ai_label
+    ]
 
 
 def scenes_for_market(market_slug: str) -> list[Scene]:

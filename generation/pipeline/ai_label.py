@@ -64,7 +64,10 @@ LABEL_TEXT: dict[str, dict[str, str]] = {
         "vi": "Tạo bằng kỹ thuật số",
     },
 }
-SIZE = 0.026  # text height, of the shorter side
+SIZE = 0.026  # font size, of the shorter side (the floor in landscape)
+# The text's own height (its inked rows: a capital's top to a descender's foot) is at least this share of the frame's
+# height, so the disclosure reads on a phone in portrait as in landscape.
+MIN_TEXT_SHARE = 0.02
 PAD = 0.010  # plate padding, of the shorter side
 GAP = 0.012  # between the label's band and the product's area
 PLATE_RGBA = (16, 16, 20, 150)
@@ -81,9 +84,17 @@ class LabelPlan:
     language: str
     rect: Rect
     block: np.ndarray  # RGBA
+    font_px: int = 0  # the font's size in pixels
+    text_px: int = 0  # the drawn text's inked height in pixels
 
     def summary(self) -> dict:
-        return {"text": self.text, "language": self.language, "rect": list(self.rect)}
+        return {
+            "text": self.text,
+            "language": self.language,
+            "rect": list(self.rect),
+            "font_px": self.font_px,
+            "text_px": self.text_px,
+        }
 
 
 def label_text(engine: str, language: str) -> str:
@@ -93,28 +104,47 @@ def label_text(engine: str, language: str) -> str:
 
 def plan_label(*, market: MarketPresetData, engine: str, width: int, height: int, platform: str) -> LabelPlan:
     short = min(width, height)
-    size, pad = max(9, round(SIZE * short)), max(3, round(PAD * short))
+    pad = max(3, round(PAD * short))
     text, language = label_text(engine, market.caption_language), market.caption_language
     sx0, sy0, sx1, _ = PLATFORMS[platform].ui_zones.safe_rect(width, height)
-    w = min(sx1 - sx0, int(np.ceil(text_width(text, language=language, size=size, weight="regular"))) + 2 * pad)
+    least = int(np.ceil(MIN_TEXT_SHARE * height))
+    # A capital is about 0.7 of the font size; the loop settles fonts whose glyphs run smaller.
+    size = max(9, round(SIZE * short), int(np.ceil(least / 0.7)))
+    while True:
+        image, inked = _render(text, language, market.direction, size, pad, sx1 - sx0)
+        if inked >= least or size >= height // 8:
+            break
+        size += 1
+    if inked < least:
+        raise LabelError(f"the AI label's text cannot reach {least} px in a {height} px frame", "ai_label_too_small")
+    w, h = image.size
+    x0 = sx1 - w if market.direction == "rtl" else sx0
+    return LabelPlan(text, language, (x0, sy0, x0 + w, sy0 + h), np.asarray(image), font_px=size, text_px=inked)
+
+
+def _render(text: str, language: str, direction: str, size: int, pad: int, room: int) -> tuple[Image.Image, int]:
+    """The plate with the text at `size`, and the text's inked height (rows holding any of its pixels)."""
+    w = min(room, int(np.ceil(text_width(text, language=language, size=size, weight="regular"))) + 2 * pad)
     h = round(size * 1.3) + 2 * pad
-    image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=pad, fill=PLATE_RGBA)
+    ink = Image.new("L", (w, h), 0)
     draw_line(
-        draw,
+        ImageDraw.Draw(ink),
         text,
         x=pad,
         y=pad + size * 0.15,
         width=w - 2 * pad,
         language=language,
-        direction=market.direction,
+        direction=direction,
         size=size,
-        fill=TEXT_RGB,
+        fill=(255,),
         weight="regular",
     )
-    x0 = sx1 - w if market.direction == "rtl" else sx0
-    return LabelPlan(text, language, (x0, sy0, x0 + w, sy0 + h), np.asarray(image))
+    rows = np.flatnonzero((np.asarray(ink) > 127).any(axis=1))
+    inked = int(rows[-1] - rows[0] + 1) if rows.size else 0
+    image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    ImageDraw.Draw(image).rounded_rectangle((0, 0, w - 1, h - 1), radius=pad, fill=PLATE_RGBA)
+    image.paste(Image.new("RGBA", (w, h), (*TEXT_RGB, 255)), (0, 0), ink)
+    return image, inked
 
 
 def corner_plans(plan: LabelPlan, *, width: int, height: int, platform: str, direction: str, avoid: Rect | None = None):

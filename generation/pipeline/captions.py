@@ -87,13 +87,20 @@ class CaptionContent:
     cta: str  # "" for none
     language: str
     direction: str  # "ltr" | "rtl"
+    # False when the merchant has no title in the caption's language and the product's original title stands in
+    # (captions never machine-translate); the video page says so and links to where to add one.
+    title_localized: bool = True
 
 
 def localized_title(original: str, localized: dict[str, str] | None, language: str) -> str:
     """The merchant's title for the language (`ja`, or `pt` for `pt-BR`), else the original title."""
+    return (_merchant_title(localized, language) or original).strip()
+
+
+def _merchant_title(localized: dict[str, str] | None, language: str) -> str:
     localized = {k.lower().replace("_", "-"): v for k, v in (localized or {}).items() if v and v.strip()}
     lang = language.lower().replace("_", "-")
-    return (localized.get(lang) or localized.get(lang.split("-")[0]) or original).strip()
+    return localized.get(lang) or localized.get(lang.split("-")[0]) or ""
 
 
 def caption_content(
@@ -123,6 +130,7 @@ def caption_content(
         cta=market.call_to_action if cta is None else cta.strip(),
         language=market.caption_language,
         direction=market.direction,
+        title_localized=bool(_merchant_title(localized_titles, market.caption_language)),
     )
 
 

@@ -247,6 +247,22 @@ class GenerateForm(forms.Form):
         ]
         self.fields["photos"].choices = [(str(pk), label) for pk, label in photo_choices]
         self.fields["photos"].initial = [str(pk) for pk, _label in photo_choices]
+        self.ai_label_markets = self._ai_label_markets(market_rows)
+
+    def _ai_label_markets(self, market_rows) -> list[dict]:
+        """The markets that draw the visible AI label, with its text per engine offered here (the label is in
+        the market's language, so its text is shown as the video shows it)."""
+        names = {m.slug: market_name(m) for m in market_rows}
+        engines = dict(self.fields["engine"].choices)
+        return [
+            {
+                "slug": slug,
+                "name": names.get(slug, slug.upper()),
+                "language": language,
+                "texts": [(engines[engine], text) for engine, text in texts.items() if engine in engines],
+            }
+            for slug, language, texts in selectors.labelled_markets()
+        ]
 
     def _offer_looks_only_with_an_engine_that_draws_people(self) -> None:
         """The compositor draws no person: without an engine that does, the looks are shown unavailable; with one,
