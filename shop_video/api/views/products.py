@@ -209,6 +209,8 @@ class ProductViewSet(OrgViewSet):
                     title=v["title"],
                     sku=v["sku"],
                     category=v["category"],
+                    price=v["price"],
+                    currency=v["currency"],
                     uploads=uploads,
                 )
                 _save_localized_titles(product, titles)
