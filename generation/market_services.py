@@ -80,10 +80,12 @@ def caption_inputs(*, product: Product, market: MarketPreset) -> dict:
 
 
 def caption_prices(product: Product) -> list[tuple[str, str]]:
-    """(market name, the price as that market's captions write it), for every built-in market; [] without a price."""
+    """(market name, the price as that market's captions write it), for every built-in market, those that trade in
+    the product's currency first; [] without a price."""
     if product.price is None:
         return []
-    return [(m.name, format_price(product.price, m, product.currency or None)) for m in MARKETS_BY_SLUG.values()]
+    ordered = sorted(MARKETS_BY_SLUG.values(), key=lambda m: m.currency != product.currency)
+    return [(m.name, format_price(product.price, m, product.currency or None)) for m in ordered]
 
 
 @transaction.atomic
