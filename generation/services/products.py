@@ -22,7 +22,7 @@ from generation.models import Photo, Product
 from generation.pipeline import cutout, ingest, sanitize
 from generation.pipeline.errors import PipelineError
 from generation.presets import currency_decimals
-from generation.services.errors import PhotoRejected, ProductInvalid, UploadRejected
+from generation.services.errors import PhotoInUse, PhotoRejected, ProductInvalid, UploadRejected
 from generation.services.storage import _delete_files
 
 if TYPE_CHECKING:
@@ -312,6 +312,19 @@ def create_product_with_photos(
         _delete_files(stored)
         raise
     return product
+
+
+def remove_photo(*, photo: Photo) -> None:
+    """Remove a photo no video was made from, with its files (once the removal is committed); PhotoInUse else."""
+    with transaction.atomic():
+        locked = Photo.objects.select_for_update().get(pk=photo.pk)
+        if locked.jobs.exists():
+            raise PhotoInUse(
+                _("Videos were made from %(photo)s: it stays with them.") % {"photo": locked.original_name or locked.pk}
+            )
+        names = [locked.file.name, locked.mask.name]
+        locked.delete()
+        transaction.on_commit(lambda: _delete_files(names))
 
 
 def set_photo_mask(*, photo: Photo, upload) -> Photo:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("products/<int:pk>/generate/", views.generate, name="generate"),
     path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
     path("products/<int:pk>/photos/", views_products.photo_add, name="photo_add"),
+    path("photos/<int:pk>/remove/", views_products.photo_remove, name="photo_remove"),
     path("photos/<int:pk>/mask/", views.photo_mask_upload, name="photo_mask_upload"),
     path("photos/<int:pk>/cutout/preview/", views_cutout.photo_cutout_preview, name="photo_cutout_preview"),
     path("photos/<int:pk>/cutout/", views_cutout.photo_cutout_save, name="photo_cutout_save"),

@@ -1,4 +1,4 @@
-"""A saved product's page actions: edit its fields (title, SKU, category, price) and add photos."""
+"""A saved product's page actions: edit its fields (title, SKU, category, price), add and remove photos."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from generation import selectors, services
-from generation.services.products import update_product
+from generation.services.errors import PhotoInUse
+from generation.services.products import remove_photo, update_product
 from shop_video.merchants.access import editor_view
 
 from .forms import PhotoAddForm, ProductEditForm
@@ -67,3 +68,17 @@ def photo_add(request: HttpRequest, pk: int) -> HttpResponse:
                 request, ngettext("%(count)d photo added.", "%(count)d photos added.", added) % {"count": added}
             )
     return redirect(reverse("dashboard:product_detail", args=[product.pk]) + "#photos-title")
+
+
+@editor_view
+@require_POST
+def photo_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """A photo no video was made from is removed; one with videos stays (they would go with it)."""
+    photo = selectors.get_photo(request.organization, pk)
+    try:
+        remove_photo(photo=photo)
+    except PhotoInUse as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Photo %(photo)s removed.") % {"photo": photo})
+    return redirect(reverse("dashboard:product_detail", args=[photo.product_id]) + "#photos-title")

@@ -1,6 +1,7 @@
 """Editing a saved product on its dashboard page through the Django test client: title, SKU, category and
 price (with the price shown as each market's captions write it), refused prices next to their field, photos
-added, the wizard's price-tag error linking to the price field, and another organization's product untouched."""
+added and removed, the wizard's price-tag error linking to the price field, and another organization's product
+untouched."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from generation.models import Job, Product
 from tests import synthetic
-from tests.factories import MembershipFactory, PhotoFactory, ProductFactory, ensure_presets
+from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory, ensure_presets
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,27 @@ def test_a_viewer_cannot_edit_a_product(client, product):
     assert response.status_code == 403
     product.refresh_from_db()
     assert product.title == "Amber glass bottle"
+
+
+def test_a_photo_without_videos_is_removed_with_its_file(client_a, product, django_capture_on_commit_callbacks):
+    photo = product.photos.get()
+    name = photo.file.name
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(reverse("dashboard:photo_remove", args=[photo.pk]))
+    assert response.status_code == 302
+    assert not product.photos.exists() and not default_storage.exists(name)
+
+
+def test_a_photo_videos_were_made_from_stays(client_a, product):
+    photo = product.photos.get()
+    JobFactory(photo=photo)
+    response = client_a.post(reverse("dashboard:photo_remove", args=[photo.pk]), follow=True)
+    assert "Videos were made from front.png: it stays with them." in response.content.decode()
+    assert product.photos.filter(pk=photo.pk).exists()
+
+
+def test_another_organizations_photo_cannot_be_removed(client_a):
+    other = PhotoFactory()
+    assert client_a.post(reverse("dashboard:photo_remove", args=[other.pk])).status_code == 404
+    assert other.product.photos.filter(pk=other.pk).exists()
