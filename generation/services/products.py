@@ -241,9 +241,13 @@ def update_product(
     new_sku = product.sku if sku is None else sku
     new_category = product.category if category is None else category
     new_title, new_sku, new_category = _validate_product_fields(new_title, new_sku, new_category)
-    new_price, new_currency = validate_price(
-        product.price if price is _UNSET else price, product.currency if currency is None else currency
-    )
+    if price is _UNSET and currency is None:
+        # Untouched: a price a CSV import stored without a currency (captions use the market's) stays as it is.
+        new_price, new_currency = product.price, product.currency
+    else:
+        new_price, new_currency = validate_price(
+            product.price if price is _UNSET else price, product.currency if currency is None else currency
+        )
     duplicate = ProductInvalid(
         _("A product with SKU %(sku)s already exists.") % {"sku": new_sku},
         "duplicate_sku",

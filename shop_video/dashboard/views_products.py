@@ -26,15 +26,14 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProductEditForm.for_product(product, request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        # The price is checked only when it is changed: an imported price without a currency survives a rename.
+        price = (
+            {"price": data["price"] or None, "currency": data["currency"]}
+            if {"price", "currency"} & set(form.changed_data)
+            else {}
+        )
         try:
-            update_product(
-                product=product,
-                title=data["title"],
-                sku=data["sku"],
-                category=data["category"],
-                price=data["price"] or None,
-                currency=data["currency"],
-            )
+            update_product(product=product, title=data["title"], sku=data["sku"], category=data["category"], **price)
         except services.ProductInvalid as exc:
             product.refresh_from_db()
             _apply_field_errors(form, exc)

@@ -76,6 +76,14 @@ def test_create_with_a_bad_price_stores_nothing(api):
     assert not Product.objects.exists()
 
 
+def test_a_rename_keeps_an_imported_price_without_a_currency(api, product):
+    Product.objects.filter(pk=product.pk).update(price=Decimal("7.50"), currency="")
+    response = api.patch(f"/api/v1/products/{product.pk}", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    product.refresh_from_db()
+    assert (product.title, product.price, product.currency) == ("Renamed", Decimal("7.50"), "")
+
+
 def test_another_orgs_product_price_cannot_be_set(api, other_product):
     response = api.patch(f"/api/v1/products/{other_product.pk}", {"price": "1", "currency": "EUR"}, format="json")
     assert response.status_code == 404

@@ -64,6 +64,16 @@ def test_a_bad_price_is_a_400_next_to_the_field_and_nothing_is_saved(client_a, p
     assert product.title == "Amber glass bottle" and product.price is None
 
 
+def test_a_rename_keeps_an_imported_price_without_a_currency(client_a, product):
+    Product.objects.filter(pk=product.pk).update(price=Decimal("7.50"), currency="")
+    product.refresh_from_db()
+    url = reverse("dashboard:product_edit", args=[product.pk])
+    response = client_a.post(url, _edit(product, title="Renamed", price="7.50"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    product.refresh_from_db()
+    assert (product.title, product.price, product.currency) == ("Renamed", Decimal("7.50"), "")
+
+
 def test_photos_are_added_from_the_product_page(client_a, product):
     buf = io.BytesIO()
     synthetic.product_on_white(400, 500, seed=3)[0].save(buf, "PNG")
