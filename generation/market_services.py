@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from generation.models import MarketPreset, ModelLook, Product, ProductLocalization
-from generation.presets import MARKETS_BY_SLUG
+from generation.presets import MARKETS_BY_SLUG, format_price
 from shop_video.merchants.models import Organization
 
 
@@ -77,6 +77,15 @@ def caption_inputs(*, product: Product, market: MarketPreset) -> dict:
         "price": str(product.price) if product.price is not None else None,
         "currency": product.currency or None,
     }
+
+
+def caption_prices(product: Product) -> list[tuple[str, str]]:
+    """(market name, the price as that market's captions write it), for every built-in market, those that trade in
+    the product's currency first; [] without a price."""
+    if product.price is None:
+        return []
+    ordered = sorted(MARKETS_BY_SLUG.values(), key=lambda m: m.currency != product.currency)
+    return [(m.name, format_price(product.price, m, product.currency or None)) for m in ordered]
 
 
 @transaction.atomic

@@ -39,6 +39,13 @@ class ProductInvalid(BadInputError):
         self.fields = fields or {}
 
 
+class PhotoInUse(BadInputError):
+    """Videos were made (or are being made) from the photo: removing it would remove them and their history."""
+
+    code = "photo_in_use"
+    status_code = 409
+
+
 class MatrixInvalid(BadInputError):
     """The variant matrix cannot be submitted: `.fields` = {field: [messages]}."""
 

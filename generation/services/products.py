@@ -6,9 +6,11 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import numpy as np
+from babel.numbers import is_currency
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
@@ -19,7 +21,8 @@ from generation import photo_cutouts
 from generation.models import Photo, Product
 from generation.pipeline import cutout, ingest, sanitize
 from generation.pipeline.errors import PipelineError
-from generation.services.errors import PhotoRejected, ProductInvalid, UploadRejected
+from generation.presets import currency_decimals
+from generation.services.errors import PhotoInUse, PhotoRejected, ProductInvalid, UploadRejected
 from generation.services.storage import _delete_files
 
 if TYPE_CHECKING:
@@ -144,8 +147,66 @@ def _validate_product_fields(title: str, sku: str, category: str) -> tuple[str, 
     return title, sku, category
 
 
-def create_product(*, organization: Organization, title: str, sku: str = "", category: str = "other") -> Product:
+# The column's bounds: 14 digits with 2 after the point; a currency with more (KWD, BHD) is kept to 2.
+_MAX_PRICE = Decimal("1e12")
+_STORED_DECIMALS = 2
+_UNSET = object()
+
+
+def validate_price(price: Decimal | str | float | int | None, currency: str | None) -> tuple[Decimal | None, str]:
+    """A price as stored: an amount >= 0 with at most the currency's decimals and an ISO 4217 code, or no price
+    (None, ""). A price needs its currency; raises ProductInvalid (`invalid_currency`, `currency_required`,
+    `invalid_price`) naming the field."""
+    code = (currency or "").strip().upper()
+    if code and not (len(code) == 3 and code.isalpha() and is_currency(code)):
+        raise ProductInvalid(
+            _("%(currency)s is not an ISO 4217 currency code (e.g. EUR, USD, JPY).") % {"currency": currency},
+            "invalid_currency",
+            {"currency": [_("Use an ISO 4217 code such as EUR, USD or JPY.")]},
+        )
+    if price is None or (isinstance(price, str) and not price.strip()):
+        return None, code
+    if not code:
+        raise ProductInvalid(
+            _("A price needs its currency."), "currency_required", {"currency": [_("Choose the price's currency.")]}
+        )
+    try:
+        amount = Decimal(str(price).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or isinstance(price, bool):
+        raise ProductInvalid(
+            _("The price %(price)s is not a number.") % {"price": price},
+            "invalid_price",
+            {"price": [_("Enter a number such as 19.99.")]},
+        )
+    if amount < 0 or amount >= _MAX_PRICE:
+        raise ProductInvalid(
+            _("The price must be zero or more and below one trillion."),
+            "invalid_price",
+            {"price": [_("Enter zero or more.")]},
+        )
+    decimals = min(currency_decimals(code), _STORED_DECIMALS)
+    if -amount.as_tuple().exponent > decimals and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
+        message = _("%(currency)s prices have at most %(decimals)d decimal places.") % {
+            "currency": code,
+            "decimals": decimals,
+        }
+        raise ProductInvalid(message, "invalid_price", {"price": [message]})
+    return amount.quantize(Decimal(1).scaleb(-_STORED_DECIMALS)), code
+
+
+def create_product(
+    *,
+    organization: Organization,
+    title: str,
+    sku: str = "",
+    category: str = "other",
+    price: Decimal | str | None = None,
+    currency: str = "",
+) -> Product:
     title, sku, category = _validate_product_fields(title, sku, category)
+    price, currency = validate_price(price, currency)
     if sku and Product.objects.filter(organization=organization, sku=sku).exists():
         raise ProductInvalid(
             _("A product with SKU %(sku)s already exists.") % {"sku": sku},
@@ -154,7 +215,9 @@ def create_product(*, organization: Organization, title: str, sku: str = "", cat
         )
     try:
         with transaction.atomic():
-            return Product.objects.create(organization=organization, title=title, sku=sku, category=category)
+            return Product.objects.create(
+                organization=organization, title=title, sku=sku, category=category, price=price, currency=currency
+            )
     except IntegrityError as exc:  # a concurrent create with the same SKU
         raise ProductInvalid(
             _("A product with SKU %(sku)s already exists.") % {"sku": sku},
@@ -164,13 +227,27 @@ def create_product(*, organization: Organization, title: str, sku: str = "", cat
 
 
 def update_product(
-    *, product: Product, title: str | None = None, sku: str | None = None, category: str | None = None
+    *,
+    product: Product,
+    title: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+    price=_UNSET,
+    currency: str | None = None,
 ) -> Product:
-    """Change a product's fields (None keeps one); the same validation as creating it, SKUs unique per organization."""
+    """Change a product's fields (None keeps one; `price=None` removes the price); the same validation as creating
+    it, SKUs unique per organization."""
     new_title = product.title if title is None else title
     new_sku = product.sku if sku is None else sku
     new_category = product.category if category is None else category
     new_title, new_sku, new_category = _validate_product_fields(new_title, new_sku, new_category)
+    if price is _UNSET and currency is None:
+        # Untouched: a price a CSV import stored without a currency (captions use the market's) stays as it is.
+        new_price, new_currency = product.price, product.currency
+    else:
+        new_price, new_currency = validate_price(
+            product.price if price is _UNSET else price, product.currency if currency is None else currency
+        )
     duplicate = ProductInvalid(
         _("A product with SKU %(sku)s already exists.") % {"sku": new_sku},
         "duplicate_sku",
@@ -182,9 +259,10 @@ def update_product(
     ):
         raise duplicate
     product.title, product.sku, product.category = new_title, new_sku, new_category
+    product.price, product.currency = new_price, new_currency
     try:
         with transaction.atomic():
-            product.save(update_fields=["title", "sku", "category", "updated_at"])
+            product.save(update_fields=["title", "sku", "category", "price", "currency", "updated_at"])
     except IntegrityError as exc:  # a concurrent update or create took the SKU
         raise duplicate from exc
     return product
@@ -208,10 +286,13 @@ def create_product_with_photos(
     title: str,
     sku: str = "",
     category: str = "other",
+    price: Decimal | str | None = None,
+    currency: str = "",
     uploads: Sequence[tuple[str, UploadedFile | bytes]],
 ) -> Product:
     """All or nothing: one bad file → UploadRejected naming every bad file; no product, photos or files stored."""
     _validate_product_fields(title, sku, category)
+    validate_price(price, currency)
     if not uploads:
         raise UploadRejected([], _("Add at least one photo."))
     prepared: list[_PreparedPhoto] = []
@@ -226,13 +307,28 @@ def create_product_with_photos(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            product = create_product(organization=organization, title=title, sku=sku, category=category)
+            product = create_product(
+                organization=organization, title=title, sku=sku, category=category, price=price, currency=currency
+            )
             for item in prepared:
                 _store_photo(product, item, stored)
     except BaseException:
         _delete_files(stored)
         raise
     return product
+
+
+def remove_photo(*, photo: Photo) -> None:
+    """Remove a photo no video was made from, with its files (once the removal is committed); PhotoInUse else."""
+    with transaction.atomic():
+        locked = Photo.objects.select_for_update().get(pk=photo.pk)
+        if locked.jobs.exists():
+            raise PhotoInUse(
+                _("Videos were made from %(photo)s: it stays with them.") % {"photo": locked.original_name or locked.pk}
+            )
+        names = [locked.file.name, locked.mask.name]
+        locked.delete()
+        transaction.on_commit(lambda: _delete_files(names))
 
 
 def set_photo_mask(*, photo: Photo, upload) -> Photo:

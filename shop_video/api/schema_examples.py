@@ -27,6 +27,8 @@ PRODUCT_EXAMPLE = {
     "title": "Amber glass bottle",
     "sku": "AGB-100",
     "category": "home",
+    "price": "19.90",
+    "currency": "EUR",
     "photo_ids": [311, 312],
     "photos": [
         {

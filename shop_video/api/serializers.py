@@ -247,6 +247,32 @@ class LocalizedTitlesField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+        "example": "19.99",
+        "description": "The amount, zero or more, with at most the currency's decimals (JPY none, EUR 2); a JSON "
+        "number is accepted too. Needs `currency`. `null` on update removes the price.",
+    }
+)
+class PriceField(serializers.CharField):
+    """The amount as text or a JSON number; the product service checks it against the currency (stable codes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, allow_null=True, allow_blank=True, trim_whitespace=True, **kwargs)
+
+
+def currency_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=10,
+        allow_blank=True,
+        help_text="ISO 4217 code of the price (EUR, USD, JPY, …); needed with `price`.",
+        **kwargs,
+    )
+
+
 class ProductCreateSerializer(StrictSerializer):
     title = Text(max_length=200)
     sku = Text(max_length=100, required=False, allow_blank=True, default="")
@@ -264,12 +290,16 @@ class ProductCreateSerializer(StrictSerializer):
         help_text="Photo URLs to fetch instead of files (only where URL fetching is enabled).",
     )
     localized_titles = LocalizedTitlesField(required=False)
+    price = PriceField(required=False, default=None)
+    currency = currency_field(required=False, default="")
 
 
 class ProductUpdateSerializer(StrictSerializer):
     title = Text(max_length=200, required=False)
     sku = Text(max_length=100, required=False, allow_blank=True)
     category = serializers.ChoiceField(choices=Product.Category.choices, required=False)
+    price = PriceField(required=False)
+    currency = currency_field(required=False)
     localized_titles = LocalizedTitlesField(required=False)
 
 
@@ -389,6 +419,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "title",
             "sku",
             "category",
+            "price",
+            "currency",
             "photo_ids",
             "photos",
             "localized_titles",

@@ -56,6 +56,44 @@ class ProductForm(forms.Form):
     )
 
 
+class ProductEditForm(forms.Form):
+    """A saved product's own fields; the product service checks the price against its currency."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    sku = forms.CharField(label=_("SKU"), max_length=100, required=False, help_text=_("Unique in your shop."))
+    category = forms.ChoiceField(label=_("Category"), choices=Product.Category.choices)
+    price = forms.CharField(
+        label=_("Price"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=_("For the price tag in captions, e.g. 19.99; leave empty for none."),
+    )
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "currency-codes", "autocomplete": "off", "size": 4}),
+        help_text=_("ISO 4217 code, e.g. EUR, USD, JPY."),
+    )
+
+    @classmethod
+    def for_product(cls, product: Product, data=None) -> ProductEditForm:
+        initial = {
+            "title": product.title,
+            "sku": product.sku,
+            "category": product.category,
+            "price": "" if product.price is None else str(product.price),
+            "currency": product.currency,
+        }
+        # A prefix: the page's other forms have a title field too, and ids must stay unique for the price link.
+        return cls(data, initial=initial, prefix="product")
+
+
+class PhotoAddForm(forms.Form):
+    photos = MultipleFileField(label=_("Add photos"), error_messages={"required": _("Choose at least one photo.")})
+
+
 class MaskForm(forms.Form):
     mask = forms.FileField(
         label=_("Replacement mask"),

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import views, views_account, views_api_keys, views_cutout, views_import, views_markets, views_signup
+from . import (
+    views,
+    views_account,
+    views_api_keys,
+    views_cutout,
+    views_import,
+    views_markets,
+    views_products,
+    views_signup,
+)
 
 app_name = "dashboard"
 
@@ -10,6 +19,9 @@ urlpatterns = [
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("products/<int:pk>/generate/", views.generate, name="generate"),
+    path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
+    path("products/<int:pk>/photos/", views_products.photo_add, name="photo_add"),
+    path("photos/<int:pk>/remove/", views_products.photo_remove, name="photo_remove"),
     path("photos/<int:pk>/mask/", views.photo_mask_upload, name="photo_mask_upload"),
     path("photos/<int:pk>/cutout/preview/", views_cutout.photo_cutout_preview, name="photo_cutout_preview"),
     path("photos/<int:pk>/cutout/", views_cutout.photo_cutout_save, name="photo_cutout_save"),

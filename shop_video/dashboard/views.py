@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.errors import InsufficientCredits
-from generation import selectors, services
+from generation import market_services, selectors, services
 from generation.constants import ENGINE_CHOICES
 from generation.models import Job, Video
 from generation.services import archives, review
@@ -29,7 +29,16 @@ from shop_video.merchants.access import set_role as _set_role
 from shop_video.notifications.services import review_reasons
 
 from . import selectors as dashboard_selectors
-from .forms import GalleryFilterForm, GenerateForm, MaskForm, ProductForm, RejectForm, platform_presets
+from .forms import (
+    GalleryFilterForm,
+    GenerateForm,
+    MaskForm,
+    PhotoAddForm,
+    ProductEditForm,
+    ProductForm,
+    RejectForm,
+    platform_presets,
+)
 
 PAGE_SIZE = 24
 
@@ -127,10 +136,26 @@ def _generate_form(product, photos, data=None) -> GenerateForm:
     return GenerateForm(data, photo_choices=choices, organization=product.organization)
 
 
-def _render_product(request: HttpRequest, product, *, generate_form=None, status: int = 200) -> HttpResponse:
+def _price_link(exc: BadInputError, photos) -> str:
+    """Where a refused price tag is fixed: the price field of the (first) product without a price."""
+    unpriced = [p.product_id for p in photos if p.product.price is None]
+    if exc.code != "caption_price_missing" or not unpriced:
+        return ""
+    return reverse("dashboard:product_detail", args=[unpriced[0]]) + "?edit=price#id_product-price"
+
+
+def _render_product(
+    request: HttpRequest, product, *, generate_form=None, edit_form=None, price_link: str = "", status: int = 200
+) -> HttpResponse:
     photos = list(selectors.photos_for(request.organization, product=product))
     context = {
         "product": product,
+        "edit_form": edit_form or ProductEditForm.for_product(product),
+        "edit_open": edit_form is not None or "edit" in request.GET,
+        "photo_add_form": PhotoAddForm(),
+        "caption_prices": market_services.caption_prices(product),
+        "currency_codes": sorted({m.currency for m in selectors.markets()}),
+        "price_link": price_link,
         "photos": photos,
         "mask_form": MaskForm(),
         "generate_form": generate_form or _generate_form(product, photos),
@@ -204,6 +229,7 @@ def generate(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.get_product(org, pk)
     photos = list(selectors.photos_for(org, product=product))
     form = _generate_form(product, photos, request.POST)
+    price_link = ""
     if form.is_valid():
         chosen = [p for p in photos if p.pk in set(form.cleaned_data["photos"])]
         try:
@@ -219,11 +245,12 @@ def generate(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except BadInputError as exc:
             _apply_field_errors(form, exc)
+            price_link = _price_link(exc, chosen)
         else:
             count = batch.jobs.count()
             messages.success(request, _("Batch submitted: %(count)d videos queued.") % {"count": count})
             return redirect("dashboard:batch_detail", pk=batch.pk)
-    return _render_product(request, product, generate_form=form, status=400)
+    return _render_product(request, product, generate_form=form, price_link=price_link, status=400)
 
 
 @editor_view
@@ -246,6 +273,7 @@ def estimate(request: HttpRequest) -> HttpResponse:
             context["estimate"] = services.estimate_batch(organization=org, photos=photos, matrix=matrix)
         except BadInputError as exc:
             _apply_field_errors(form, exc)
+            context["price_link"] = _price_link(exc, photos)
         else:
             estimate = context["estimate"]
             context["standing"] = dashboard_selectors.credit_standing(org, estimate.credits)

@@ -78,13 +78,16 @@ _UNKNOWN_LANGUAGE = error_response(
     retrieve=extend_schema(summary="Get a product", examples=[example("A product", PRODUCT_EXAMPLE)]),
     partial_update=extend_schema(
         summary="Update a product",
-        description="Change the title, SKU, category or caption titles; photos are added through "
-        "`POST /api/v1/photos`. `localized_titles` is merged: each language sent replaces that language's title "
+        description="Change the title, SKU, category, price or caption titles; photos are added through "
+        "`POST /api/v1/photos`. `price` with `currency` (ISO 4217) is the price tag's amount: zero or more with at "
+        "most the currency's decimals; `null` removes it (400 `invalid_price`, `invalid_currency`, "
+        "`currency_required`). `localized_titles` is merged: each language sent replaces that language's title "
         "and call to action, languages left out are kept, `null` removes one (400 `unknown_language` for a "
         "language no market captions in). All or nothing.",
         request=s.ProductUpdateSerializer,
         examples=[
             example("New title", {"title": "Amber glass bottle, 100 ml"}, request=True, response=False),
+            example("A price", {"price": "19.90", "currency": "EUR"}, request=True, response=False),
             example(
                 "A German title, the Japanese one removed",
                 {"localized_titles": {"de": {"title": "Braunglasflasche", "cta": "Jetzt entdecken"}, "ja": None}},
@@ -209,6 +212,8 @@ class ProductViewSet(OrgViewSet):
                     title=v["title"],
                     sku=v["sku"],
                     category=v["category"],
+                    price=v["price"],
+                    currency=v["currency"],
                     uploads=uploads,
                 )
                 _save_localized_titles(product, titles)
