@@ -16,6 +16,24 @@ def django_db_serialized_rollback() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _market_presets(request):
+    """Transactional tests start with the built-in market presets (a data migration's rows).
+
+    Their restore from the serialized copy is not enough on its own: a run that mixes plain and transactional tests
+    and Playwright's greenlets can reach a transactional test whose connection has no serialized copy, and Django
+    then restores nothing after the previous test's flush. Seeding here (only when the rows are missing) keeps every
+    such test independent of the order of the run.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from tests.factories import ensure_presets
+
+    ensure_presets()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language. A test client request with a language cookie leaves Django's
     LocaleMiddleware's choice active in the test's thread (the middleware activates per request and never resets),
