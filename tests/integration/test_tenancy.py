@@ -116,6 +116,9 @@ def object_for(name: str, a: dict) -> list:
 def _object_ids(a: dict) -> dict[str, int]:
     return {
         "dashboard:product_detail": a["product"].pk,
+        "dashboard:product_edit": a["product"].pk,
+        "dashboard:photo_add": a["product"].pk,
+        "dashboard:photo_remove": a["photo"].pk,
         "dashboard:generate": a["product"].pk,
         "dashboard:photo_mask_upload": a["photo"].pk,
         "dashboard:photo_cutout_preview": a["photo"].pk,
@@ -160,6 +163,12 @@ def post_data(name: str, a: dict) -> dict:
         return {"mask": SimpleUploadedFile("mask.png", buf.getvalue(), content_type="image/png")}
     if name == "dashboard:video_reject":
         return {"reason": "Too dark"}
+    if name == "dashboard:product_edit":
+        return {"product-title": "Beta overwrite", "product-sku": "", "product-category": "other"}
+    if name == "dashboard:photo_add":
+        buf = io.BytesIO()
+        Image.new("RGB", (320, 320), "white").save(buf, "PNG")
+        return {"photos": SimpleUploadedFile("extra.png", buf.getvalue(), content_type="image/png")}
     if name == "dashboard:localization_save":
         return {"language": "de", "title": "Beta overwrite"}
     if name == "dashboard:look_update":
@@ -226,7 +235,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 33
+    assert checked == 36
     assert snapshot(org_a) == before
 
 
@@ -291,6 +300,7 @@ def test_owner_reaches_every_page(client, org_a):
         actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "_revoke", "member_role", "member_remove")
         actions += ("import_confirm", "import_recheck", "import_discard", "_delete", "_save", "look_update")
         posts = {"dashboard:generate", "dashboard:photo_mask_upload", "dashboard:photo_cutout_preview"}
+        posts |= {"dashboard:product_edit", "dashboard:photo_add", "dashboard:photo_remove"}
         if name in posts or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name
