@@ -19,7 +19,7 @@ from generation.imports.validate import report_csv_lines, report_entries
 from generation.models import CatalogImport, MarketPreset
 from shop_video.merchants.models import Membership
 
-from .forms import GenerateForm, platform_presets
+from .forms import GenerateForm, market_name, platform_presets
 from .selectors import credit_standing
 from .views import merchant_view
 
@@ -56,7 +56,9 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["markets"].choices = [(m.slug, m.name) for m in MarketPreset.objects.order_by("slug")]
+        self.fields["markets"].choices = sorted(
+            ((m.slug, market_name(m)) for m in MarketPreset.objects.all()), key=lambda choice: choice[1]
+        )
         self.fields["markets"].initial = ["us"]
 
 

@@ -134,12 +134,14 @@ def _looks_page(request: HttpRequest, form: LookForm, *, status: int = 200, edit
     for market, looks in selectors.looks_by_market(request.organization):
         for look in looks:
             look.display_name = look_name(look) if look.organization_id is None else look.name
+            # The built-in note is stored in English: shown in the reader's language; a merchant's own as typed.
+            builtin = look.review_note == BUILTIN_REVIEW_NOTE or not (look.review_note or look.organization_id)
+            look.note_text = _(BUILTIN_REVIEW_NOTE) if builtin else look.review_note
         groups.append((market, market_name(market), looks))
     context = {
         "groups": groups,
         "form": form,
         "editing": editing,
-        "builtin_note": BUILTIN_REVIEW_NOTE,
         "section": "looks",
     }
     return render(request, "markets/looks.html", context, status=status)
