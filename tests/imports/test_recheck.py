@@ -176,3 +176,20 @@ def test_a_row_naming_a_file_without_a_zip_is_fixed_by_the_recheck_zip(api, allo
     services.process_import(imp.pk)
     imp.refresh_from_db()
     assert (imp.status, imp.rows_valid, imp.rows_invalid) == (CatalogImport.Status.READY, 2, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_upload_forms_zip_field_says_optional_once(client, settings, language):
+    from django.urls import reverse
+    from django.utils import translation
+
+    from tests.factories import PASSWORD, MembershipFactory
+
+    member = MembershipFactory()
+    assert client.login(username=member.user.username, password=PASSWORD)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(reverse("dashboard:import_list")).content.decode()
+    label = page.split('for="id_images"', 1)[1].split("</label>", 1)[0]
+    with translation.override(language):
+        optional = translation.gettext("optional")
+    assert label.count(optional) == 1 and "可选" not in label, label  # 可选: the label's own "optional" before
