@@ -29,10 +29,6 @@ def failed_image_rows(imp: CatalogImport):
     return [r.pk for r in rows.iterator(chunk_size=500) if all(is_image_issue(i) for i in r.issues)]
 
 
-def can_recheck(imp: CatalogImport) -> bool:
-    return imp.status in (CatalogImport.Status.READY, CatalogImport.Status.FAILED) and bool(failed_image_rows(imp))
-
-
 def _check_zip(zip_upload) -> None:
     try:
         if hasattr(zip_upload, "seek"):

@@ -109,6 +109,7 @@ def test_api_report_names_the_url_and_a_zip_recheck_fixes_only_the_failed_row(ap
     )
     assert recheck.status_code == 202, recheck.content
     assert recheck.json()["status"] == "fetching" and recheck.json()["rows_invalid"] == 0
+    assert api.get("/api/v1/imports").json()["results"][0]["rows_to_recheck"] is None  # not in the list
     services.process_import(imp_id)  # the worker's run
 
     body = api.get(f"/api/v1/imports/{imp_id}").json()
@@ -193,3 +194,25 @@ def test_the_upload_forms_zip_field_says_optional_once(client, settings, languag
     with translation.override(language):
         optional = translation.gettext("optional")
     assert label.count(optional) == 1 and "可选" not in label, label  # 可选: the label's own "optional" before
+
+
+def test_dashboard_recheck_refuses_a_bad_zip_and_a_viewer(client, allow_server, gone_host):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, MembershipFactory
+
+    editor = MembershipFactory()
+    imp = services.stage_import(organization=editor.organization, csv_upload=_three_rows(allow_server))
+    services.process_import(imp.pk)
+    url = reverse("dashboard:import_recheck_failed", args=[imp.pk])
+    viewer = MembershipFactory(organization=editor.organization, role="viewer")
+    assert client.login(username=viewer.user.username, password=PASSWORD)
+    assert client.post(url).status_code == 403
+    assert client.login(username=editor.user.username, password=PASSWORD)
+    page = client.get(reverse("dashboard:import_detail", args=[imp.pk])).content.decode()
+    assert 'id="import-recheck-failed"' in page and f'title="{GONE_URL}"'.replace("&", "&amp;") in page
+    bad = client.post(url, {"images": SimpleUploadedFile("x.zip", b"PK\x03\x04 not really")})
+    assert bad.status_code == 400 and "not a readable zip file" in bad.content.decode()
+    imp.refresh_from_db()
+    assert (imp.status, imp.rows_invalid, imp.fix_zip.name) == (CatalogImport.Status.READY, 1, "")
+    assert gone_host == [GONE_HOST]  # nothing was fetched again

@@ -128,7 +128,8 @@ class ImportSerializer(serializers.ModelSerializer):
     format = serializers.ChoiceField(choices=CatalogImport.Format.choices, allow_blank=True, read_only=True)
     issues = serializers.SerializerMethodField(help_text=f"The first {REPORT_PREVIEW} issues of the row report.")
     rows_to_recheck = serializers.SerializerMethodField(
-        help_text="How many rows failed only because of their images (`POST /api/v1/imports/{id}/recheck` takes them)."
+        help_text="How many rows failed only because of their images (`POST /api/v1/imports/{id}/recheck` takes "
+        "them); null in the list (read one import for it)."
     )
     estimate = serializers.SerializerMethodField(
         help_text="Credits and videos of the valid rows with no platform and no captions (null unless `ready`, or "
@@ -166,7 +167,9 @@ class ImportSerializer(serializers.ModelSerializer):
                 break
         return out
 
-    def get_rows_to_recheck(self, obj: CatalogImport) -> int:
+    def get_rows_to_recheck(self, obj: CatalogImport) -> int | None:
+        if not self.context.get("detail"):
+            return None  # reads every invalid row's issues: one import at a time, not a page of them
         if obj.status not in (CatalogImport.Status.READY, CatalogImport.Status.FAILED):
             return 0
         return len(failed_image_rows(obj))
@@ -281,7 +284,7 @@ class ImportViewSet(OrgViewSet):
 
     @extend_schema(summary="Retrieve an import with its report preview and price", responses={200: ImportSerializer})
     def retrieve(self, request: Request, pk=None) -> Response:
-        return Response(ImportSerializer(self.get_object()).data)
+        return Response(ImportSerializer(self.get_object(), context={"detail": True}).data)
 
     @extend_schema(
         summary="Download the full row report as CSV",
@@ -455,4 +458,4 @@ class ImportViewSet(OrgViewSet):
         except services.ImportNotConfirmable as exc:
             raise Conflict(exc.message, exc.code) from exc
         imp.refresh_from_db()
-        return Response(ImportSerializer(imp).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ImportSerializer(imp, context={"detail": True}).data, status=status.HTTP_202_ACCEPTED)
