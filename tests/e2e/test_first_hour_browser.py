@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from billing.models import LedgerEntry
+from billing.models import CreditAccount, LedgerEntry
 from billing.services.ledger import debit_adjustment, grant_credits
 from generation.models import Photo
 from generation.presets import BUILTIN_REVIEW_NOTE
@@ -207,7 +207,9 @@ def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, liv
 
 
 def test_credits_over_time_has_no_empty_box_then_a_chart_with_axes(page, live_server, shop):
+    # A shop with no movements yet (the factory's shop starts with granted credits).
     LedgerEntry.objects.filter(organization=shop["org"]).delete()
+    CreditAccount.objects.filter(organization=shop["org"]).update(balance=0, reserved=0)
     base = live_server.url
     log_in(page, base, "ana@example.com")
     page.goto(f"{base}{reverse('billing:usage')}")
