@@ -61,6 +61,13 @@ def shop(browser_context):
     return {"user": owner.user, "org": owner.organization, "photo": photo}
 
 
+def shot(page, screens_dir: Path, name: str, *, full_page: bool = True) -> None:
+    """A screenshot for docs/screens.md (`make screens` copies them)."""
+    folder = screens_dir / "en"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.jpg"), type="jpeg", quality=70, full_page=full_page)
+
+
 def _mask(photo: Photo) -> np.ndarray:
     with photo.mask.open("rb") as fh:
         return np.asarray(Image.open(io.BytesIO(fh.read())).convert("L"))
@@ -156,13 +163,16 @@ MOVED = [  # (link in the menu, the page it opens)
 ]
 
 
-def test_the_top_bar_has_the_daily_pages_up_front_and_one_menu_for_the_rest(page, live_server, shop):
+def test_the_top_bar_has_the_daily_pages_up_front_and_one_menu_for_the_rest(page, live_server, shop, screens_dir):
     base = live_server.url
     log_in(page, base, "ana@example.com")
     nav = page.get_by_role("navigation", name="Main")
     top = nav.locator(":scope > a, :scope > details > summary")
     assert top.count() <= 6
     assert [t.strip() for t in top.all_inner_texts()[:4]] == ["Products", "Videos", "Batches", "Import"]
+    nav.get_by_text("More", exact=True).click()
+    shot(page, screens_dir, "more-menu", full_page=False)
+    nav.get_by_text("More", exact=True).click()
     for name, url_name in MOVED:
         assert not page.get_by_role("link", name=name, exact=True).is_visible(), name
         nav.get_by_text("More", exact=True).click()
@@ -189,11 +199,12 @@ def test_the_video_page_keeps_the_qa_figures_behind_details(page, live_server, s
     assert page.js_errors == []
 
 
-def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, live_server, shop):
+def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, live_server, shop, screens_dir):
     base = live_server.url
     log_in(page, base, "ana@example.com")
     page.goto(f"{base}{reverse('dashboard:look_list')}")
     assert page.evaluate("() => document.documentElement.scrollHeight") < 4000
+    shot(page, screens_dir, "looks")
     assert page.locator("main").inner_text().count(str(BUILTIN_REVIEW_NOTE)) == 1
     # Every market's looks are one click away, and the built-in ones can still be copied to edit.
     germany = page.locator("#market-de")
@@ -206,7 +217,7 @@ def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, liv
     assert page.js_errors == []
 
 
-def test_credits_over_time_has_no_empty_box_then_a_chart_with_axes(page, live_server, shop):
+def test_credits_over_time_has_no_empty_box_then_a_chart_with_axes(page, live_server, shop, screens_dir):
     # A shop with no movements yet (the factory's shop starts with granted credits).
     LedgerEntry.objects.filter(organization=shop["org"]).delete()
     CreditAccount.objects.filter(organization=shop["org"]).update(balance=0, reserved=0)
@@ -225,6 +236,7 @@ def test_credits_over_time_has_no_empty_box_then_a_chart_with_axes(page, live_se
     assert {"0", "100"} <= set(chart.locator("text.axis-y").all_text_contents())
     days = chart.locator("text.axis-x").all_text_contents()
     assert days and all(re.search(r"\d", day) for day in days), days
+    shot(page, screens_dir, "usage")
     assert page.js_errors == []
 
 

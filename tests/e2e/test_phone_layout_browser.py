@@ -127,10 +127,17 @@ def pages(shop: dict) -> list[tuple[str, str]]:
     ]
 
 
+# Pages this test photographs for docs/screens.md (the phone screenshots of home, product, video and batch are
+# tests/e2e/test_languages.py's).
+SHOTS = {"import report": "import-report", "credits": "credits", "looks": "looks"}
+
+
 @pytest.mark.viewport({"width": 390, "height": 844})
-def test_every_main_page_fits_a_phone(page, live_server, shop):
+def test_every_main_page_fits_a_phone(page, live_server, shop, screens_dir):
     base = live_server.url
     problems = {}
+    phone = screens_dir / "phone"
+    phone.mkdir(parents=True, exist_ok=True)
     for name, url in [("login", reverse("login")), ("sign-up", reverse("dashboard:signup"))]:
         page.goto(f"{base}{url}")
         problems[name] = page.evaluate(OVERFLOW)
@@ -139,6 +146,8 @@ def test_every_main_page_fits_a_phone(page, live_server, shop):
         response = page.goto(f"{base}{url}")
         assert response.status == 200, name
         problems[name] = page.evaluate(OVERFLOW)
+        if name in SHOTS:
+            page.screenshot(path=str(phone / f"{SHOTS[name]}.jpg"), type="jpeg", quality=70, full_page=True)
     # The billing page's cards have room inside.
     page.goto(f"{base}{reverse('billing:overview')}")
     paddings = page.locator("main section.card").evaluate_all(
@@ -152,6 +161,7 @@ def test_every_main_page_fits_a_phone(page, live_server, shop):
     page.get_by_role("button", name="Menu").click()
     page.get_by_text("More", exact=True).click()
     problems["menu"] = page.evaluate(OVERFLOW)
+    page.screenshot(path=str(phone / "menu.jpg"), type="jpeg", quality=70)
     wide = {name: found for name, found in problems.items() if found}
     assert not wide, "wider than a phone:\n" + pprint.pformat(wide, width=120)
     assert page.js_errors == []
