@@ -199,12 +199,11 @@ def test_the_video_page_keeps_the_qa_figures_behind_details(page, live_server, s
     assert page.js_errors == []
 
 
-def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, live_server, shop, screens_dir):
+def test_the_model_looks_page_is_short_and_says_the_built_in_note_once(page, live_server, shop):
     base = live_server.url
     log_in(page, base, "ana@example.com")
     page.goto(f"{base}{reverse('dashboard:look_list')}")
     assert page.evaluate("() => document.documentElement.scrollHeight") < 4000
-    shot(page, screens_dir, "looks")
     assert page.locator("main").inner_text().count(str(BUILTIN_REVIEW_NOTE)) == 1
     # Every market's looks are one click away, and the built-in ones can still be copied to edit.
     germany = page.locator("#market-de")
@@ -236,7 +235,7 @@ def test_credits_over_time_has_no_empty_box_then_a_chart_with_axes(page, live_se
     assert {"0", "100"} <= set(chart.locator("text.axis-y").all_text_contents())
     days = chart.locator("text.axis-x").all_text_contents()
     assert days and all(re.search(r"\d", day) for day in days), days
-    shot(page, screens_dir, "usage")
+    shot(page, screens_dir, "usage-chart")
     assert page.js_errors == []
 
 

@@ -136,6 +136,8 @@ def pages(shop: dict) -> list[tuple[str, str]]:
         ("team", reverse("dashboard:team")),
         ("email-settings", reverse("dashboard:notifications")),
         ("delete-shop", reverse("organization_delete")),
+        ("looks", reverse("dashboard:look_list")),
+        ("usage", reverse("billing:usage")),
     ]
 
 
