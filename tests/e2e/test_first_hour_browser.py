@@ -164,6 +164,7 @@ MOVED = [  # (link in the menu, the page it opens)
 
 
 def test_the_top_bar_has_the_daily_pages_up_front_and_one_menu_for_the_rest(page, live_server, shop, screens_dir):
+    type(shop["user"]).objects.filter(pk=shop["user"].pk).update(is_staff=True)  # an operator: admin in the menu
     base = live_server.url
     log_in(page, base, "ana@example.com")
     nav = page.get_by_role("navigation", name="Main")
@@ -180,6 +181,10 @@ def test_the_top_bar_has_the_daily_pages_up_front_and_one_menu_for_the_rest(page
         page.wait_for_url(f"{base}{reverse(url_name)}")
         # The page it opened is marked in the top bar: the menu's summary says where you are.
         assert nav.locator("details[data-current]").count() == 1, name
+    # Staff find the operator pages (Django's admin) in the same menu.
+    nav.get_by_text("More", exact=True).click()
+    page.get_by_role("link", name="Operator admin", exact=True).click()
+    page.wait_for_url(f"{base}{reverse('admin:index')}")
     assert page.js_errors == []
 
 
