@@ -27,7 +27,7 @@ from tests.e2e.test_languages import log_in
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory
 from tests.integration.test_files import make_video, mp4_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(scope="module")

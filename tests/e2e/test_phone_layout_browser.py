@@ -132,6 +132,7 @@ def pages(shop: dict) -> list[tuple[str, str]]:
 SHOTS = {"import report": "import-report", "credits": "credits", "looks": "looks"}
 
 
+@pytest.mark.slow  # 23 pages in one browser: about 6 s
 @pytest.mark.viewport({"width": 390, "height": 844})
 def test_every_main_page_fits_a_phone(page, live_server, shop, screens_dir):
     base = live_server.url
