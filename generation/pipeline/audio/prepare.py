@@ -139,7 +139,9 @@ def loudness(samples: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
 
 
-def limit(samples: np.ndarray, ceiling_db: float, rate: int = SAMPLE_RATE) -> np.ndarray:
+def limit(
+    samples: np.ndarray, ceiling_db: float, rate: int = SAMPLE_RATE, peaks: np.ndarray | None = None
+) -> np.ndarray:
     """A look-ahead gain limiter on the true peak: stereo-linked, no overshoot, no clipping.
 
     For each sample, the gain that would bring its oversampled peak to the ceiling; a running minimum over the
@@ -149,7 +151,7 @@ def limit(samples: np.ndarray, ceiling_db: float, rate: int = SAMPLE_RATE) -> np
     or under the ceiling.
     """
     ceiling = 10.0 ** ((ceiling_db - LIMITER_MARGIN_DB) / 20.0)
-    peaks = _oversampled_peaks(samples)
+    peaks = _oversampled_peaks(samples) if peaks is None else peaks
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if needed.min() >= 1.0:
         return samples
@@ -171,8 +173,9 @@ def normalize(
     out = samples
     for _pass in range(MAX_PASSES):
         out = (out * np.float32(10.0 ** ((target_lufs - measured) / 20.0))).astype(np.float32)
-        if true_peak_db(out) > peak_dbtp:
-            out = limit(out, peak_dbtp, rate)
+        peaks = _oversampled_peaks(out)
+        if 20.0 * np.log10(max(float(peaks.max()), 1e-12)) > peak_dbtp:
+            out = limit(out, peak_dbtp, rate, peaks)
         measured = loudness(out, rate)
         if abs(measured - target_lufs) <= LOUDNESS_TOLERANCE_LU:
             break

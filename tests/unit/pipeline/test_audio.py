@@ -127,8 +127,8 @@ def test_probe_refuses_a_file_over_the_byte_limit_before_opening_it(files):
     assert audio.MAX_BYTES == 50 * 1024 * 1024 and audio.MAX_SECONDS == 600
 
 
-@pytest.mark.parametrize("kind, gain", [("mp3", 1.0), ("mono-wav", 1.0)])
-def test_prepare_reaches_the_loudness_with_the_true_peak_under_the_ceiling(files, kind, gain):
+@pytest.mark.parametrize("kind", ["mp3", "mono-wav"])
+def test_prepare_reaches_the_loudness_with_the_true_peak_under_the_ceiling(files, kind):
     prepared = audio.prepare_track(files[kind], 2.5)
     assert prepared.samples.shape == (120_000, 2) and prepared.samples.dtype == np.float32
     assert prepared.sample_rate == 48_000 and prepared.seconds == 2.5
@@ -154,6 +154,15 @@ def test_prepare_limits_peaks_the_loudness_gain_would_push_over_the_ceiling(tmp_
     assert dbtp(prepared.samples) <= -1.0 + 1e-3
 
 
+def test_the_ceiling_wins_when_the_loudness_is_all_in_the_peaks(tmp_path):
+    """Clicks cannot reach −14 LUFS under −1 dBTP: the true peak still holds, the loudness ends lower."""
+    track, _clicks = samples.clicks(3.0, 120)
+    prepared = audio.prepare_track(samples.write_wav(tmp_path / "clicks.wav", track, 48_000), 3.0, fade_in=0)
+    assert dbtp(prepared.samples) <= -1.0 + 1e-3
+    assert lufs(prepared.samples) < -15.0
+    assert prepared.lufs == pytest.approx(lufs(prepared.samples), abs=0.01)
+
+
 def test_a_short_track_loops_and_fades(files):
     prepared = audio.prepare_track(files["mp3"], 7.0, fade_in=0.5, fade_out=1.0)
     x = prepared.samples[:, 0]
@@ -168,9 +177,10 @@ def test_a_short_track_loops_and_fades(files):
 @pytest.mark.parametrize("bpm", [120, 93])
 def test_beats_of_a_click_track_land_on_the_clicks(tmp_path, bpm):
     track, clicks = samples.clicks(6.0, bpm)
-    prepared = audio.prepare_track(
-        samples.write_wav(tmp_path / "clicks.wav", track, 48_000), 6.0, fade_in=0, fade_out=0
-    )
+    # A click track's loudness is all in its peaks: −14 LUFS under −1 dBTP would limit the clicks away, so
+    # this one is brought to a level it can reach.
+    wav = samples.write_wav(tmp_path / "clicks.wav", track, 48_000)
+    prepared = audio.prepare_track(wav, 6.0, fade_in=0, fade_out=0, target_lufs=-30.0)
     found = np.array(audio.beats(prepared))
     assert len(found) >= len(clicks) - 1
     errors = np.abs(found[:, None] - clicks[None, :]).min(axis=1)
@@ -212,3 +222,13 @@ def test_mux_copies_the_video_and_adds_the_music(files, video, tmp_path):
     assert dbtp(decoded) <= -1.0 + 0.5
     data = out.read_bytes()
     assert data.find(b"moov") < data.find(b"mdat")  # +faststart
+
+
+def test_mux_ends_a_shorter_track_on_silence_as_long_as_the_video(files, video, tmp_path):
+    prepared = audio.prepare_track(files["mp3"], 1.5)
+    out = audio.mux_audio(video, prepared, tmp_path / "short-music.mp4")
+    with av.open(str(out)) as container:
+        decoded = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1).T
+    assert abs(len(decoded) - 2.5 * 48_000) <= 1024
+    assert np.abs(decoded[int(1.6 * 48_000) :]).max() < 1e-3  # after the faded-out track: silence
+    assert np.abs(decoded[: int(1.2 * 48_000)]).max() > 0.1
