@@ -1,0 +1,326 @@
+"""An ad from its storyboard: every shot rendered by the engine and locked to the merchant's pixels, the end card,
+the transitions, the AI label where the market draws it, one H.264 encode, QA per shot on the decoded MP4, the
+music (when given), content credentials and the platform's export check.
+
+`render_ad` renders the storyboard it is given and plans nothing: the placements, lengths and order are the
+storyboard's. Product frames go through `fidelity.lock_frames` exactly as single shots do, and their layers go to
+`encode.encode_mp4`, so the product keeps its pixels through 4:2:0; transition frames have no layer (no product is
+promised there) and are not measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from generation.engines import RenderRequest, get_engine, model_sizes
+from generation.engines.base import Layout
+from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
+
+from .. import ai_label, credentials, encode, fidelity, layout, platforms, qa
+from ..captions import CaptionContent
+from . import endcard as endcards
+from .photos import AdPhoto
+from .storyboard import Shot, Storyboard
+
+AudioMux = Callable[[Path, Any, Path], Any]  # (video without sound, prepared track, output path)
+WHITE = 255.0
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def sibling(out_path: Path, suffix: str) -> Path:
+    return out_path.with_name(out_path.name.removesuffix(out_path.suffix) + suffix)
+
+
+OUTPUT_SUFFIXES = (".poster.jpg", ".json")
+
+
+class _Outputs:
+    """Written under temporary names and renamed into place together, the video last: an OUT.mp4 that exists is a
+    finished one, and a run that fails leaves nothing half-written."""
+
+    def __init__(self, out_path: Path) -> None:
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.final = {"": out_path, **{s: sibling(out_path, s) for s in OUTPUT_SUFFIXES}}
+        self.temp = {k: v.with_name(f".{v.name}.{tag}.part") for k, v in self.final.items()}
+
+    def discard(self) -> None:
+        for path in self.temp.values():
+            path.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        for key in (*OUTPUT_SUFFIXES, ""):
+            os.replace(self.temp[key], self.final[key])
+
+
+@dataclass
+class AdResult:
+    video_path: Path
+    json_path: Path
+    poster_path: Path
+    contract: dict
+    qa_passed: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Frames
+
+
+def _render_shot(engine, board: Storyboard, shot: Shot, photo: AdPhoto) -> np.ndarray:
+    market = MARKETS_BY_SLUG[board.market]
+    scene = SCENES_BY_SLUG[shot.scene or market.scenes[0]]
+    look = next((lk for lk in market.looks if lk.slug == shot.look), None) if shot.look else None
+    request = RenderRequest(
+        photo_rgb=photo.rgb,
+        mask=photo.mask,
+        layout=Layout(placements=shot.placements, motion=shot.motion, product_bbox=layout.mask_bbox(photo.mask)),
+        width=board.width,
+        height=board.height,
+        fps=board.fps,
+        frames=shot.frames,
+        market=market,
+        scene=scene,
+        palette=scene_palette(market, scene),
+        look=look,
+        seed=shot.seed,
+    )
+    return engine.render(request)
+
+
+def endcard_plan(board: Storyboard, photo: AdPhoto) -> endcards.EndCardPlan:
+    return endcards.plan_endcard(
+        CaptionContent(**board.endcard),
+        mask=photo.mask,
+        width=board.width,
+        height=board.height,
+        platform=board.platform,
+        label_rect=board.label_rect,
+    )
+
+
+def _render_card(board: Storyboard, shot: Shot, photo: AdPhoto) -> np.ndarray:
+    market = MARKETS_BY_SLUG[board.market]
+    scene = SCENES_BY_SLUG[shot.scene or market.scenes[0]]
+    background = endcards.paint_background(board.width, board.height, scene_palette(market, scene))
+    return np.repeat(background[None], shot.frames, axis=0)
+
+
+def _transition(frames: np.ndarray, start: int, end: int, kind: str) -> None:
+    """Fill frames[start:end] from the frame before to the frame after: a crossfade, or a fade through white."""
+    a = frames[start - 1].astype(np.float32)
+    b = frames[end].astype(np.float32)
+    n = end - start
+    for j in range(n):
+        t = (j + 1) / (n + 1)
+        if kind == "white":
+            mix = a * (1 - 2 * t) + WHITE * 2 * t if t < 0.5 else WHITE * (2 - 2 * t) + b * (2 * t - 1)
+        else:
+            mix = a * (1 - t) + b * t
+        frames[start + j] = np.clip(mix + 0.5, 0, 255).astype(np.uint8)
+
+
+def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str | None = None, timer=None):
+    """All the ad's frames (N, H, W, 3) and, per frame, the fidelity lock's product layer (None where no product
+    is promised: transitions)."""
+    timer = timer or _Timer()
+    model_path = model_path or settings.SHOPVIDEO_MODEL_PATH
+    if board.engine == "dit":
+        model_sizes.check_resolution(model_path, board.resolution)
+    engine = get_engine(board.engine, model_path)
+    frames = np.empty((board.frames, board.height, board.width, 3), np.uint8)
+    layers: list = [None] * board.frames
+    for shot in board.shots:
+        photo = photos[shot.photo] if shot.photo is not None else None
+        if shot.kind == "endcard":
+            with timer.stage("endcard"):
+                shot_frames = _render_card(board, shot, photo)
+        else:
+            with timer.stage("render"):
+                shot_frames = _render_shot(engine, board, shot, photo)
+        if photo is not None and shot.placements is not None:
+            with timer.stage("lock"):
+                shot_layers = fidelity.lock_frames(shot_frames, photo.rgb, photo.mask, shot.placements, photo.matte)
+            layers[shot.start : shot.end] = shot_layers
+        if shot.kind == "endcard":
+            with timer.stage("endcard"):
+                endcards.draw_text(shot_frames, endcard_plan(board, photo))
+        frames[shot.start : shot.end] = shot_frames
+        del shot_frames
+    with timer.stage("transitions"):
+        for t in board.transitions:
+            _transition(frames, t["start"], t["end"], t["kind"])
+        if board.label_rect is not None:
+            market = MARKETS_BY_SLUG[board.market]
+            label = ai_label.plan_label(market=market, engine=board.engine, width=board.width, height=board.height,
+                                        platform=board.platform)  # fmt: skip
+            ai_label.draw_label(frames, replace(label, rect=tuple(board.label_rect)))
+    return frames, layers
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The file
+
+
+def attach_audio(video: Path, prepared: Any, mux: AudioMux | None) -> dict | None:
+    """Mux the prepared music under the video (in place); its loudness facts for OUT.json. None: no music."""
+    if prepared is None or mux is None:
+        return None
+    muxed = video.with_name(video.name + ".audio.part")
+    try:
+        mux(video, prepared, muxed)
+        os.replace(muxed, video)
+    finally:
+        muxed.unlink(missing_ok=True)
+    return {
+        "lufs": round(float(prepared.lufs), 2),
+        "true_peak": round(float(prepared.true_peak), 2),
+        "seconds": round(float(prepared.seconds), 3),
+    }
+
+
+def measure_shots(decoded: np.ndarray, board: Storyboard, photos: list[AdPhoto]) -> dict[int, qa.QAReport]:
+    """QA of each product shot on its own slice of the decoded frames, against its own photo, mask and placements."""
+    reports = {}
+    for i, shot in enumerate(board.shots):
+        if shot.placements is None or shot.photo is None:
+            continue
+        photo = photos[shot.photo]
+        reports[i] = qa.measure_frames(decoded[shot.start : shot.end], photo.rgb, photo.mask, shot.placements)
+    return reports
+
+
+def _poster_frame(board: Storyboard) -> int:
+    hero = next((s for s in board.shots if s.kind == "hero"), board.shots[0])
+    return (hero.start + hero.end) // 2
+
+
+def render_ad(
+    board: Storyboard,
+    photos: list[AdPhoto],
+    out_path: str | Path,
+    *,
+    model_path: str | None = None,
+    audio: Any = None,
+    mux: AudioMux | None = None,
+    timer: _Timer | None = None,
+) -> AdResult:
+    """Render `board` into OUT.mp4, OUT.json and OUT.poster.jpg (atomically). Product shots failing QA, or a cutout
+    that needs review, make `qa_passed` false: the ad is made, and held for a person to look at."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    timer = timer or _Timer()
+    started = time.perf_counter()
+    outputs = _Outputs(out_path)
+    try:
+        frames, layers = render_frames(board, photos, model_path=model_path, timer=timer)
+        with timer.stage("encode"):
+            encode.encode_mp4(frames, outputs.temp[""], fps=board.fps, layers=layers)
+            encode.write_poster(frames[_poster_frame(board)], outputs.temp[".poster.jpg"])
+        del frames, layers
+        with timer.stage("decode"):
+            decoded = encode.decode_mp4(outputs.temp[""])
+        with timer.stage("qa"):
+            reports = measure_shots(decoded, board, photos)
+        del decoded
+        with timer.stage("audio"):
+            audio_facts = attach_audio(outputs.temp[""], audio, mux)
+        min_psnr, min_ssim = settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM
+        review = any(photos[s.photo].needs_review for s in board.shots if s.photo is not None)
+        qa_passed = all(r.passes(min_psnr, min_ssim) for r in reports.values()) and not review
+        with timer.stage("credentials"):
+            signed = credentials.sign_video(
+                outputs.temp[""],
+                outputs.temp[".poster.jpg"],
+                engine=board.engine,
+                source_photo_sha256=photos[0].checksum,
+                market=board.market,
+                ai_label=board.label_rect is not None,
+            )
+        with timer.stage("export_check"):
+            export = platforms.export_report(outputs.temp[""], board.platform, enforced=True)
+        timer.timings["total"] = time.perf_counter() - started
+        contract = ad_contract(board, photos, reports, qa_passed, audio_facts, timer.timings)
+        contract.update(credentials=signed, export_check=export, ai_label=board.label_rect is not None)
+        outputs.temp[".json"].write_text(json.dumps(contract, indent=1))
+        outputs.commit()
+    except BaseException:
+        outputs.discard()
+        raise
+    return AdResult(out_path, outputs.final[".json"], outputs.final[".poster.jpg"], contract, qa_passed, timer.timings)
+
+
+def ad_contract(
+    board: Storyboard,
+    photos: list[AdPhoto],
+    reports: dict[int, qa.QAReport],
+    qa_passed: bool,
+    audio: dict | None,
+    timings: dict[str, float],
+) -> dict:
+    """OUT.json: the ads contract's fields first, then ours (the storyboard's choices, cutouts, timings)."""
+    shots = []
+    for i, shot in enumerate(board.shots):
+        entry = {
+            "kind": shot.kind,
+            "photo": shot.photo,
+            "start": shot.start,
+            "end": shot.end,
+            "placements": None if shot.placements is None else shot.placements.tolist(),
+            "qa": reports[i].summary() if i in reports else None,
+            "motion": shot.motion,
+            "scene": shot.scene,
+            "transition_in": shot.transition_in,
+        }
+        if shot.look:
+            entry["look"] = shot.look
+        if shot.window is not None:
+            entry["window"] = shot.window
+        if i in reports:
+            entry["qa"]["frames"] = reports[i].frames
+        shots.append(entry)
+    return {
+        "engine": board.engine,
+        "width": board.width,
+        "height": board.height,
+        "fps": board.fps,
+        "frames": board.frames,
+        "seconds": board.seconds,
+        "shots": shots,
+        "audio": audio,
+        "qa_passed": qa_passed,
+        "market": board.market,
+        "platform": board.platform,
+        "aspect_ratio": board.aspect_ratio,
+        "resolution": board.resolution,
+        "seed": board.seed,
+        "transitions": board.transitions,
+        "endcard": board.endcard,
+        "label_rect": board.label_rect,
+        "beats": board.beats,
+        "photo_sizes": board.photo_sizes,
+        "cutouts": [p.cutout for p in photos],
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }
