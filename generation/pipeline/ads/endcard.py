@@ -51,39 +51,49 @@ class EndCardPlan:
         }
 
 
-def render_text(content: CaptionContent, *, width: int, short_side: int) -> np.ndarray:
-    """Title (up to two lines), price and call to action as an RGBA block `width` wide, each line at the start
-    side of the market's direction; the call to action on a plate."""
-    lang, rtl = content.language, content.direction == "rtl"
-    sizes = {k: max(10, round(v * short_side)) for k, v in (("title", TITLE_SIZE), ("price", PRICE_SIZE),
-                                                             ("cta", CTA_SIZE))}  # fmt: skip
+def _sizes(short_side: int) -> dict[str, int]:
+    return {
+        k: max(10, round(v * short_side)) for k, v in (("title", TITLE_SIZE), ("price", PRICE_SIZE), ("cta", CTA_SIZE))
+    }
+
+
+def text_lines(content: CaptionContent, *, width: int, short_side: int) -> list[tuple[str, str, int]]:
+    """The card's lines as (text, role, height in px): the title wrapped to two lines, the price, the call to
+    action (on a plate, padded)."""
+    lang, sizes = content.language, _sizes(short_side)
     pad = max(4, round(0.35 * sizes["cta"]))
-    lines: list[tuple[str, str, str]] = []  # text, role, weight
-    for line in captions.wrap(content.title, max_width=width, language=lang, size=sizes["title"], max_lines=2):
-        lines.append((line, "title", "bold"))
+    lines = [(t, "title") for t in captions.wrap(content.title, max_width=width, language=lang, size=sizes["title"],
+                                                  max_lines=2)]  # fmt: skip
     if content.price:
-        lines += [(p, "price", "bold") for p in captions.wrap(content.price, max_width=width, language=lang,
-                                                               size=sizes["price"], max_lines=1)]  # fmt: skip
+        price = captions.wrap(content.price, max_width=width, language=lang, size=sizes["price"], max_lines=1)
+        lines += [(t, "price") for t in price]
     if content.cta:
-        room = width - 2 * pad
-        lines += [(c, "cta", "bold") for c in captions.wrap(content.cta, max_width=room, language=lang,
-                                                             size=sizes["cta"], max_lines=1)]  # fmt: skip
-    heights = [round(sizes[role] * LINE_SPACING) + (2 * pad if role == "cta" else 0) for _, role, _ in lines]
-    image = Image.new("RGBA", (width, max(1, sum(heights))), (0, 0, 0, 0))
+        cta = captions.wrap(content.cta, max_width=width - 2 * pad, language=lang, size=sizes["cta"], max_lines=1)
+        lines += [(t, "cta") for t in cta]
+    return [(t, role, round(sizes[role] * LINE_SPACING) + (2 * pad if role == "cta" else 0)) for t, role in lines]
+
+
+def render_text(content: CaptionContent, *, width: int, short_side: int) -> np.ndarray:
+    """Title, price and call to action as an RGBA block `width` wide, each line at the start side of the market's
+    direction; the call to action on a plate."""
+    lang, rtl, sizes = content.language, content.direction == "rtl", _sizes(short_side)
+    pad = max(4, round(0.35 * sizes["cta"]))
+    lines = text_lines(content, width=width, short_side=short_side)
+    image = Image.new("RGBA", (width, max(1, sum(h for _, _, h in lines))), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     y = 0
     colours = {"title": TEXT_RGB, "price": PRICE_RGB, "cta": CTA_RGB}
-    for (text, role, weight), h in zip(lines, heights, strict=True):
+    for text, role, h in lines:
         size = sizes[role]
         x, room = 0, width
         if role == "cta":
-            w = int(np.ceil(captions.text_width(text, language=lang, size=size, weight=weight))) + 2 * pad
+            w = int(np.ceil(captions.text_width(text, language=lang, size=size))) + 2 * pad
             x0 = width - w if rtl else 0
             draw.rounded_rectangle((x0, y + pad // 2, x0 + w - 1, y + h - pad // 2), radius=pad, fill=CTA_PLATE_RGB)
             x, room = x0 + pad, w - 2 * pad
         top = y + (h - size * LINE_SPACING) / 2 + size * (LINE_SPACING - 1.0) / 2
         captions.draw_line(draw, text, x=x, y=top, width=room, language=lang, direction=content.direction, size=size,
-                           fill=colours[role], weight=weight)  # fmt: skip
+                           fill=colours[role])  # fmt: skip
         y += h
     return np.asarray(image)
 
@@ -159,20 +169,14 @@ def draw_text(frames: np.ndarray, plan: EndCardPlan, *, fade_frames: int = FADE_
         frames[i][y0:y1, x0:x1] = np.clip(region * (1.0 - a) + rgb * a + 0.5, 0, 255).astype(np.uint8)
 
 
-def ink_columns(block: np.ndarray) -> list[tuple[int, int]]:
-    """Per text line of a rendered block, the first and last column holding ink: how a line is aligned."""
+def ink_columns(block: np.ndarray, heights: list[int]) -> list[tuple[int, int]]:
+    """Per line (`heights` from `text_lines`), the first and last column of the block holding ink: how each line
+    is aligned. (-1, -1) for a line without ink."""
     ink = block[..., 3] > 127
-    rows = ink.any(axis=1)
     out: list[tuple[int, int]] = []
     y = 0
-    while y < len(rows):
-        if not rows[y]:
-            y += 1
-            continue
-        end = y
-        while end < len(rows) and rows[end]:
-            end += 1
-        cols = np.flatnonzero(ink[y:end].any(axis=0))
-        out.append((int(cols[0]), int(cols[-1])))
-        y = end
+    for h in heights:
+        cols = np.flatnonzero(ink[y : y + h].any(axis=0))
+        out.append((int(cols[0]), int(cols[-1])) if cols.size else (-1, -1))
+        y += h
     return out
