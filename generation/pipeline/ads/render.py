@@ -227,8 +227,9 @@ def render_ad(
     mux: AudioMux | None = None,
     timer: _Timer | None = None,
 ) -> AdResult:
-    """Render `board` into OUT.mp4, OUT.json and OUT.poster.jpg (atomically). Product shots failing QA, or a cutout
-    that needs review, make `qa_passed` false: the ad is made, and held for a person to look at."""
+    """Render `board` into OUT.mp4, OUT.json and OUT.poster.jpg (atomically). Product shots failing QA, a cutout
+    that needs review, or a file the platform would refuse make `qa_passed` false: the ad is made, and held for a
+    person to look at."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     timer = timer or _Timer()
@@ -249,7 +250,7 @@ def render_ad(
             audio_facts = attach_audio(outputs.temp[""], audio, mux)
         min_psnr, min_ssim = settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM
         review = any(photos[s.photo].needs_review for s in board.shots if s.photo is not None)
-        qa_passed = all(r.passes(min_psnr, min_ssim) for r in reports.values()) and not review
+        qa_ok = all(r.passes(min_psnr, min_ssim) for r in reports.values())
         with timer.stage("credentials"):
             signed = credentials.sign_video(
                 outputs.temp[""],
@@ -261,6 +262,8 @@ def render_ad(
             )
         with timer.stage("export_check"):
             export = platforms.export_report(outputs.temp[""], board.platform, enforced=True)
+        # An ad is always for a platform, so its rules are enforced: a file it would refuse is held like a QA failure.
+        qa_passed = qa_ok and not review and export["passed"]
         timer.timings["total"] = time.perf_counter() - started
         contract = ad_contract(board, photos, reports, qa_passed, audio_facts, timer.timings)
         contract.update(credentials=signed, export_check=export, ai_label=board.label_rect is not None)

@@ -8,6 +8,8 @@ all up to 60 s. The file itself is checked afterwards against the platform's upl
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from ..errors import BadInputError
 from ..platforms import PLATFORMS, platform_for
 
@@ -41,13 +43,15 @@ def check_ad(platform: str, aspect_ratio: str, seconds: float, fps: int) -> None
     length (a length counts when it is within one frame of an allowed one)."""
     preset = PLATFORMS[platform]
     if aspect_ratio not in preset.aspects:
-        raise AdRuleError(
-            f"{preset.name} ads are {' or '.join(preset.aspects)}, not {aspect_ratio}", "aspect_not_allowed"
-        )
+        message = gettext("%(platform)s ads are %(allowed)s, not %(aspect)s.")
+        allowed = " / ".join(preset.aspects)
+        raise AdRuleError(message % {"platform": preset.name, "allowed": allowed, "aspect": aspect_ratio},
+                          "aspect_not_allowed")  # fmt: skip
     allowed = PLATFORM_AD_LENGTHS.get(platform, AD_LENGTHS)
     if not any(abs(seconds - length) <= 1.0 / fps for length in allowed):
-        lengths = ", ".join(f"{s} s" for s in allowed)
-        raise AdRuleError(f"{preset.name} ads are {lengths} long, not {seconds:g} s", "ad_length_not_allowed")
+        message = gettext("%(platform)s ads are %(allowed)s seconds long, not %(seconds)s seconds.")
+        values = {"platform": preset.name, "allowed": " / ".join(map(str, allowed)), "seconds": f"{seconds:g}"}
+        raise AdRuleError(message % values, "ad_length_not_allowed")
     if not (preset.duration_min <= seconds <= preset.duration_max):  # pragma: no cover - the table stays inside
         raise AdRuleError(
             f"{preset.name} takes {preset.duration_min:g}–{preset.duration_max:g} s", "ad_length_not_allowed"

@@ -44,6 +44,7 @@ TRANSITION_WEIGHTS = {"cut": 0.5, "crossfade": 0.3, "white": 0.2}
 DETAIL_ZOOM = 2.2  # the detail shot is this much closer than the photo's whole-product shot …
 DETAIL_PUSH = 0.88  # … and pushes in from this share of its final scale
 DETAIL_MIN_ZOOM = 1.3  # the least a close-up may be closer, when 4:2:0 cannot carry the print any closer
+MOTION_PEAK = 1.06  # the layout's motions never grow the product beyond this factor of its fill (reveal)
 DETAIL_DRIFT = 0.04  # of the window: the slow drift that keeps the close-up alive
 
 
@@ -217,6 +218,7 @@ def detail_placements(
     t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.ones(1)
     e = t * t * t * (t * (6.0 * t - 15.0) + 10.0)  # eased as the layout's moves are
     final = min(1.0, DETAIL_ZOOM * whole_scale)
+    closest = min(1.0, DETAIL_MIN_ZOOM / DETAIL_PUSH * whole_scale)  # even the push's start is closer than whole
     while True:
         (cx, cy), _ = detail_window(photo_rgb, mask, (width / final, height / final))
         scale = final * (DETAIL_PUSH + (1.0 - DETAIL_PUSH) * e)
@@ -226,7 +228,6 @@ def detail_placements(
         out[:, 0, 0] = out[:, 1, 1] = scale
         out[:, 0, 2] = (width - 1) / 2.0 - scale * px
         out[:, 1, 2] = (height - 1) / 2.0 - scale * py
-        closest = DETAIL_MIN_ZOOM * whole_scale
         if forecast is None or final <= closest or forecast(out) >= forecast.target:
             return out, [round(float(cx), 2), round(float(cy), 2), round(final, 4)]
         final = max(closest, final / FIDELITY_GROWTH)
@@ -255,8 +256,15 @@ def whole_product_placements(
         fill = min(largest, fill * FIDELITY_GROWTH)
 
 
-def _scale(placements: np.ndarray) -> float:
-    return float(np.sqrt(np.abs(np.linalg.det(placements[:, :, :2]))).min())
+def whole_scale_bound(mask: np.ndarray, frame: tuple[int, int]) -> float:
+    """The largest scale a whole-product shot of this photo can reach (the largest fill, the motions' peak)."""
+    x0, y0, x1, y1 = layout.mask_bbox(mask)
+    return layout.PRODUCT_ONLY_MAX_FILL * MOTION_PEAK * min(frame[0] / (x1 - x0), frame[1] / (y1 - y0))
+
+
+def can_close_up(mask: np.ndarray, frame: tuple[int, int]) -> bool:
+    """Whether a close-up of this photo can be closer than any whole-product shot of it without enlarging it."""
+    return DETAIL_MIN_ZOOM / DETAIL_PUSH * whole_scale_bound(mask, frame) <= 1.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -300,11 +308,15 @@ def plan_storyboard(
     # How many shots, which, and how long.
     card = int(np.clip(round(ENDCARD_SHARE * total), ENDCARD_MIN_SECONDS * fps, ENDCARD_MAX_SECONDS * fps))
     count = max(2, round((total - card) / (SHOT_SECONDS * fps)))
-    # A close-up fills the frame, so no corner would be free for the AI label: markets that draw it get none.
+    # A close-up fills the frame, so no corner would be free for the AI label: markets that draw it get none. Nor
+    # does a photo too small to be shown closer than whole without enlarging it.
     detail_photo = None
     if not market_preset.ai_label:
-        scores = [detail_window(p, m, (width, height))[1] for p, m in zip(photos, masks, strict=True)]
-        detail_photo = int(np.argmax(scores))
+        scores = [
+            detail_window(p, m, (width, height))[1] if can_close_up(m, (width, height)) else -1.0
+            for p, m in zip(photos, masks, strict=True)
+        ]
+        detail_photo = int(np.argmax(scores)) if max(scores) >= 0 else None
     kinds = shot_kinds(len(photos), engine, count, detail_photo, rng)
     names = list(TRANSITION_WEIGHTS)
     probs = np.array(list(TRANSITION_WEIGHTS.values()))
@@ -382,14 +394,12 @@ def plan_storyboard(
             if shot.photo not in forecasts:
                 forecasts[shot.photo] = FidelityForecast(photo_rgb, mask, (width, height), targets)
             if shot.kind == "detail":
-                whole = whole_product_placements(mask, 2, (0, 0, width, height), motion="push-in", seed=0,
-                                                 forecast=None)  # fmt: skip
                 shot.placements, shot.window = detail_placements(
                     photo_rgb,
                     mask,
                     (width, height),
                     shot.frames,
-                    _scale(whole),
+                    whole_scale_bound(mask, (width, height)),
                     np.random.default_rng(shot.seed),
                     forecasts[shot.photo],
                 )
