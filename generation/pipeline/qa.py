@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 
 from .encode import decode_mp4
-from .fidelity import warp_box_exact
 
 PSNR_CAP = 99.0
 ERODE_PX = 2
@@ -107,18 +106,11 @@ def _box(region: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
     return max(0, x - pad), max(0, y - pad), min(width, x + w + pad), min(height, y + h + pad)
 
 
-def expected_box(photo_rgb: np.ndarray, placement: np.ndarray, box, frame_size: tuple[int, int]) -> np.ndarray:
-    """The photo warped by `placement` (full-frame INTER_LINEAR, BORDER_REPLICATE), cut to `box`: bit for bit the
-    full-frame warp's pixels, warped only as far as the box reaches (fidelity.warp_box_exact)."""
-    return warp_box_exact(photo_rgb, placement, box, frame_size)
-
-
 def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, placements: np.ndarray) -> QAReport:
     """QA of decoded frames (N, H, W, 3) against the photo warped by each frame's placement.
 
-    The reference is a plain full-frame cv2.warpAffine (INTER_LINEAR), as an outside checker would do it (warped
-    only as far as the product's box reaches, bit for bit the same pixels); all other work (SSIM, edges) runs in
-    the product's box only.
+    The reference is a plain full-frame cv2.warpAffine (INTER_LINEAR), as an outside checker would do it; all
+    other work (SSIM, edges) runs in the product's box only.
     """
     n, height, width = video.shape[:3]
     if n != len(placements):
@@ -139,7 +131,9 @@ def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, p
             ious.append(1.0)
         else:
             x0, y0, x1, y1 = box
-            expected = expected_box(photo_rgb, m, box, (width, height))
+            expected = cv2.warpAffine(
+                photo_rgb, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )[y0:y1, x0:x1]
             got_rgb = frame[y0:y1, x0:x1]
             sub = region[y0:y1, x0:x1] > 0
             psnrs.append(psnr(got_rgb[sub], expected[sub]))

@@ -101,7 +101,6 @@ def render_text(content: CaptionContent, *, width: int, short_side: int) -> np.n
 def plan_endcard(
     content: CaptionContent,
     *,
-    mask: np.ndarray,
     width: int,
     height: int,
     platform: str,

@@ -3,9 +3,9 @@ the transitions, the AI label where the market draws it, one H.264 encode, QA pe
 music (when given), content credentials and the platform's export check.
 
 `render_ad` renders the storyboard it is given and plans nothing: the placements, lengths and order are the
-storyboard's. Product frames go through `fidelity.lock_frames` exactly as single shots do, and their layers go to
-`encode.encode_mp4`, so the product keeps its pixels through 4:2:0; transition frames have no layer (no product is
-promised there) and are not measured.
+storyboard's. Product frames go through the fidelity lock (one `FidelityLock` per photo) as single shots do, and
+the layers go to `encode.encode_mp4`, so the product keeps its pixels through 4:2:0; transition frames have no
+layer (no product is promised there) and are not measured.
 """
 
 from __future__ import annotations
@@ -38,16 +38,20 @@ WHITE = 255.0
 
 
 class _Timer:
+    """Wall-clock seconds per stage (`timings`), and the process's CPU seconds (all threads, x264's included)."""
+
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
 
 def sibling(out_path: Path, suffix: str) -> Path:
@@ -110,10 +114,9 @@ def _render_shot(engine, board: Storyboard, shot: Shot, photo: AdPhoto) -> np.nd
     return engine.render(request)
 
 
-def endcard_plan(board: Storyboard, photo: AdPhoto) -> endcards.EndCardPlan:
+def endcard_plan(board: Storyboard) -> endcards.EndCardPlan:
     return endcards.plan_endcard(
         CaptionContent(**board.endcard),
-        mask=photo.mask,
         width=board.width,
         height=board.height,
         platform=board.platform,
@@ -152,6 +155,7 @@ def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str |
     engine = get_engine(board.engine, model_path)
     frames = np.empty((board.frames, board.height, board.width, 3), np.uint8)
     layers: list = [None] * board.frames
+    locks: dict[int, fidelity.FidelityLock] = {}  # one per photo, prepared once for all its shots
     for shot in board.shots:
         photo = photos[shot.photo] if shot.photo is not None else None
         if shot.kind == "endcard":
@@ -162,11 +166,15 @@ def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str |
                 shot_frames = _render_shot(engine, board, shot, photo)
         if photo is not None and shot.placements is not None:
             with timer.stage("lock"):
-                shot_layers = fidelity.lock_frames(shot_frames, photo.rgb, photo.mask, shot.placements, photo.matte)
-            layers[shot.start : shot.end] = shot_layers
+                if shot.photo not in locks:
+                    locks[shot.photo] = fidelity.FidelityLock(photo.rgb, photo.mask, (board.width, board.height),
+                                                              photo.matte)  # fmt: skip
+                lock = locks[shot.photo]
+                pairs = zip(shot_frames, shot.placements, strict=True)
+                layers[shot.start : shot.end] = [lock.apply(frame, placement) for frame, placement in pairs]
         if shot.kind == "endcard":
             with timer.stage("endcard"):
-                endcards.draw_text(shot_frames, endcard_plan(board, photo))
+                endcards.draw_text(shot_frames, endcard_plan(board))
         frames[shot.start : shot.end] = shot_frames
         del shot_frames
     with timer.stage("transitions"):

@@ -151,8 +151,11 @@ def _lengths(total: int, weights: np.ndarray, minimum: int, step4: bool) -> list
     return [max(minimum, v) for v in out]
 
 
-def snap_to_beats(cuts: list[float], beats: list[float] | None, *, fps: int, min_gap: float) -> list[float]:
-    """Each cut (seconds) moved to its nearest beat within SNAP_SECONDS, keeping cuts `min_gap` apart and in order."""
+def snap_to_beats(
+    cuts: list[float], beats: list[float] | None, *, fps: int, min_gap: float, latest: float = float("inf")
+) -> list[float]:
+    """Each cut (seconds) moved to its nearest beat within SNAP_SECONDS, keeping cuts `min_gap` apart and in order,
+    and the last no later than `latest` (the end card keeps its length)."""
     if not beats:
         return list(cuts)
     beats_arr = np.asarray(sorted(beats), np.float64)
@@ -160,7 +163,7 @@ def snap_to_beats(cuts: list[float], beats: list[float] | None, *, fps: int, min
     for i, cut in enumerate(cuts):
         near = beats_arr[np.abs(beats_arr - cut) <= SNAP_SECONDS]
         lo = (out[-1] if out else 0.0) + min_gap
-        hi = cuts[i + 1] - min_gap if i + 1 < len(cuts) else float("inf")
+        hi = cuts[i + 1] - min_gap if i + 1 < len(cuts) else max(cut, latest)
         near = near[(near >= lo) & (near <= hi)]
         out.append(float(near[np.argmin(np.abs(near - cut))]) if near.size else cut)
     return out
@@ -333,7 +336,8 @@ def plan_storyboard(
         starts.append(position)
         position += length + gap
     cuts = [(s + n + g / 2) / fps for s, n, g in zip(starts, lengths, gaps, strict=True)]
-    snapped = snap_to_beats(cuts, beats, fps=fps, min_gap=MIN_SHOT_SECONDS + 8 / fps)
+    latest = (total - round(ENDCARD_MIN_SECONDS * fps) - gaps[-1] / 2) / fps
+    snapped = snap_to_beats(cuts, beats, fps=fps, min_gap=MIN_SHOT_SECONDS + 8 / fps, latest=latest)
     ends, previous_start = [], 0
     for i, cut in enumerate(snapped):
         end = round(cut * fps - gaps[i] / 2)
@@ -418,17 +422,17 @@ def plan_storyboard(
     label_rect = None
     if market_preset.ai_label:
         label = ai_label.plan_label(market=market_preset, engine=engine, width=width, height=height, platform=platform)
+        # Not over the end card's text, which spans the bottom of the safe area.
+        text_rect = endcards.plan_endcard(content, width=width, height=height, platform=platform).text_rect
         corners = ai_label.corner_plans(label, width=width, height=height, platform=platform,
-                                        direction=market_preset.direction)  # fmt: skip
+                                        direction=market_preset.direction, avoid=text_rect)  # fmt: skip
         chosen = next((c for c in corners if _label_clear(c, shots, masks)), None)
         if chosen is None:
             # The product reaches every corner in some shot: the shots keep out of the label's band instead.
             chosen = corners[0]
             place(ai_label.reserve(chosen, (0, 0, width, height), min(width, height)))
         label_rect = list(chosen.rect)
-    card_plan = endcards.plan_endcard(
-        content, mask=masks[0], width=width, height=height, platform=platform, label_rect=label_rect
-    )
+    card_plan = endcards.plan_endcard(content, width=width, height=height, platform=platform, label_rect=label_rect)
     shots[-1].placements = endcards.card_placements(card_plan, masks[0], shots[-1].frames)
     return Storyboard(
         engine=engine,

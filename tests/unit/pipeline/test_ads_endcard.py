@@ -59,7 +59,7 @@ def test_japanese_and_thai_are_drawn_in_fonts_that_have_their_glyphs(market, scr
 def test_the_card_is_inside_the_safe_area_and_clear_of_the_product(market):
     _, mask = synthetic.studio_photo(width=360, height=450)
     mask = mask.astype(np.uint8) * 255
-    plan = endcard.plan_endcard(_content(market), mask=mask, width=480, height=832, platform="tiktok")
+    plan = endcard.plan_endcard(_content(market), width=480, height=832, platform="tiktok")
     sx0, sy0, sx1, sy1 = plan.safe_rect
     tx0, ty0, tx1, ty1 = plan.text_rect
     assert sx0 <= tx0 and tx1 <= sx1 and sy0 <= ty0 and ty1 <= sy1

@@ -89,3 +89,18 @@ def test_make_ad_refuses_before_rendering(tmp_path):
     with pytest.raises(CommandError, match=r"^aspect_not_allowed: "):
         call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--platform", "youtube")
     assert not list(tmp_path.glob("ad*"))
+
+
+def test_music_without_the_audio_module_is_refused_with_a_code(tmp_path):
+    try:
+        import generation.pipeline.audio  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("the audio module is here: --audio is mixed, not refused")
+    photo, track = tmp_path / "p.png", tmp_path / "music.wav"
+    synthetic.studio_photo(width=120, height=150)[0].save(photo)
+    track.write_bytes(b"RIFF")
+    with pytest.raises(CommandError, match=r"^audio_unavailable: "):
+        call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--audio", str(track))
+    assert not list(tmp_path.glob("ad*"))
