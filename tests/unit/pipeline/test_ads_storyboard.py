@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from generation.pipeline.ads import rules
+from generation.pipeline import ai_label
+from generation.pipeline.ads import endcard, rules
 from generation.pipeline.ads.storyboard import Storyboard, plan_storyboard, snap_to_beats
+from generation.pipeline.captions import CaptionContent
+from generation.pipeline.layout import mask_bbox
 from generation.pipeline.platforms import PLATFORMS
 from tests import synthetic
 
@@ -104,3 +107,24 @@ def test_music_without_the_audio_module_is_refused_with_a_code(tmp_path):
     with pytest.raises(CommandError, match=r"^audio_unavailable: "):
         call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--audio", str(track))
     assert not list(tmp_path.glob("ad*"))
+
+
+def test_a_market_with_the_ai_label_keeps_a_corner_free_of_the_product_and_the_end_card(product):
+    board = _plan(product, market="de", seed=1)
+    assert board.label_rect is not None
+    _, masks = product
+    label = ai_label.LabelPlan("", "de", tuple(board.label_rect), np.zeros((1, 1, 4), np.uint8))
+    for shot in board.shots:
+        mask = masks[shot.photo]
+        ai_label.check_clear(label, shot.placements, mask_bbox(mask), mask)
+    card = endcard.plan_endcard(CaptionContent(**board.endcard), width=board.width, height=board.height,
+                                platform=board.platform, label_rect=board.label_rect)  # fmt: skip
+    lx0, ly0, lx1, ly1 = board.label_rect
+    tx0, ty0, tx1, ty1 = card.text_rect
+    assert not (lx0 < tx1 and tx0 < lx1 and ly0 < ty1 and ty0 < ly1)
+
+
+def test_the_last_cut_leaves_the_end_card_its_length():
+    # A beat just after the last cut would move it into the end card's least length: it stays where it was.
+    assert snap_to_beats([4.0], [4.3], fps=16, min_gap=1.0, latest=4.1) == [4.0]
+    assert snap_to_beats([4.0], [4.3], fps=16, min_gap=1.0, latest=4.5) == [4.3]
