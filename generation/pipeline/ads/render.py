@@ -14,7 +14,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,13 +45,18 @@ class _Timer:
         self.cpu: dict[str, float] = {}
 
     @contextmanager
-    def stage(self, name: str):
+    def stage(self, name: str, exclusive: bool = False):
+        """Time a stage; `exclusive`: less the stages timed inside it (shots rendered while the encoder pulls)."""
         start, cpu = time.perf_counter(), time.process_time()
+        nested = (sum(self.timings.values()), sum(self.cpu.values()))
         try:
             yield
         finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
-            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
+            inner = (
+                (sum(self.timings.values()) - nested[0], sum(self.cpu.values()) - nested[1]) if exclusive else (0, 0)
+            )
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start - inner[0]
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu - inner[1]
 
 
 def sibling(out_path: Path, suffix: str) -> Path:
@@ -131,31 +136,43 @@ def _render_card(board: Storyboard, shot: Shot, photo: AdPhoto) -> np.ndarray:
     return np.repeat(background[None], shot.frames, axis=0)
 
 
-def _transition(frames: np.ndarray, start: int, end: int, kind: str) -> None:
-    """Fill frames[start:end] from the frame before to the frame after: a crossfade, or a fade through white."""
-    a = frames[start - 1].astype(np.float32)
-    b = frames[end].astype(np.float32)
-    n = end - start
-    for j in range(n):
-        t = (j + 1) / (n + 1)
+def _transition(a: np.ndarray, b: np.ndarray, frames: int, kind: str) -> Iterator[np.ndarray]:
+    """`frames` frames from `a` (the frame before) to `b` (the frame after): a crossfade, or a fade through white."""
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    for j in range(frames):
+        t = (j + 1) / (frames + 1)
         if kind == "white":
-            mix = a * (1 - 2 * t) + WHITE * 2 * t if t < 0.5 else WHITE * (2 - 2 * t) + b * (2 * t - 1)
+            mix = a32 * (1 - 2 * t) + WHITE * 2 * t if t < 0.5 else WHITE * (2 - 2 * t) + b32 * (2 * t - 1)
         else:
-            mix = a * (1 - t) + b * t
-        frames[start + j] = np.clip(mix + 0.5, 0, 255).astype(np.uint8)
+            mix = a32 * (1 - t) + b32 * t
+        yield np.clip(mix + 0.5, 0, 255).astype(np.uint8)
 
 
-def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str | None = None, timer=None):
-    """All the ad's frames (N, H, W, 3) and, per frame, the fidelity lock's product layer (None where no product
-    is promised: transitions)."""
+def iter_frames(
+    board: Storyboard,
+    photos: list[AdPhoto],
+    layers: list,
+    *,
+    model_path: str | None = None,
+    timer: _Timer | None = None,
+) -> Iterator[np.ndarray]:
+    """The ad's frames in order, rendered one shot at a time (memory holds one shot, not the ad). Before frame i is
+    yielded, `layers[i]` holds the fidelity lock's product layer for it (None where no product is promised:
+    transitions), as `encode.encode_mp4` reads them."""
     timer = timer or _Timer()
     model_path = model_path or settings.SHOPVIDEO_MODEL_PATH
     if board.engine == "dit":
         model_sizes.check_resolution(model_path, board.resolution)
     engine = get_engine(board.engine, model_path)
-    frames = np.empty((board.frames, board.height, board.width, 3), np.uint8)
-    layers: list = [None] * board.frames
+    label = None
+    if board.label_rect is not None:
+        market = MARKETS_BY_SLUG[board.market]
+        planned = ai_label.plan_label(market=market, engine=board.engine, width=board.width, height=board.height,
+                                      platform=board.platform)  # fmt: skip
+        label = replace(planned, rect=tuple(board.label_rect))
+    handovers = {t["end"]: t for t in board.transitions}
     locks: dict[int, fidelity.FidelityLock] = {}  # one per photo, prepared once for all its shots
+    previous: np.ndarray | None = None
     for shot in board.shots:
         photo = photos[shot.photo] if shot.photo is not None else None
         if shot.kind == "endcard":
@@ -164,6 +181,7 @@ def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str |
         else:
             with timer.stage("render"):
                 shot_frames = _render_shot(engine, board, shot, photo)
+        shot_layers: list = [None] * shot.frames
         if photo is not None and shot.placements is not None:
             with timer.stage("lock"):
                 if shot.photo not in locks:
@@ -171,20 +189,26 @@ def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str |
                                                               photo.matte)  # fmt: skip
                 lock = locks[shot.photo]
                 pairs = zip(shot_frames, shot.placements, strict=True)
-                layers[shot.start : shot.end] = [lock.apply(frame, placement) for frame, placement in pairs]
-        if shot.kind == "endcard":
-            with timer.stage("endcard"):
+                shot_layers = [lock.apply(frame, placement) for frame, placement in pairs]
+        with timer.stage("overlays"):
+            if shot.kind == "endcard":
                 endcards.draw_text(shot_frames, endcard_plan(board))
-        frames[shot.start : shot.end] = shot_frames
-        del shot_frames
-    with timer.stage("transitions"):
-        for t in board.transitions:
-            _transition(frames, t["start"], t["end"], t["kind"])
-        if board.label_rect is not None:
-            market = MARKETS_BY_SLUG[board.market]
-            label = ai_label.plan_label(market=market, engine=board.engine, width=board.width, height=board.height,
-                                        platform=board.platform)  # fmt: skip
-            ai_label.draw_label(frames, replace(label, rect=tuple(board.label_rect)))
+            if label is not None:
+                ai_label.draw_label(shot_frames, label)  # the same pixels on both sides of a transition
+        handover = handovers.get(shot.start)
+        if handover is not None and previous is not None:
+            yield from _transition(previous, shot_frames[0], handover["end"] - handover["start"], handover["kind"])
+        for j, frame in enumerate(shot_frames):
+            layers[shot.start + j] = shot_layers[j]
+            yield frame
+        previous = shot_frames[-1].copy()
+        del shot_frames, shot_layers
+
+
+def render_frames(board: Storyboard, photos: list[AdPhoto], *, model_path: str | None = None, timer=None):
+    """All the ad's frames (N, H, W, 3) and their layers at once (for measurements; `render_ad` streams)."""
+    layers: list = [None] * board.frames
+    frames = np.stack(list(iter_frames(board, photos, layers, model_path=model_path, timer=timer)))
     return frames, layers
 
 
@@ -209,14 +233,21 @@ def attach_audio(video: Path, prepared: Any, mux: AudioMux | None) -> dict | Non
     }
 
 
-def measure_shots(decoded: np.ndarray, board: Storyboard, photos: list[AdPhoto]) -> dict[int, qa.QAReport]:
-    """QA of each product shot on its own slice of the decoded frames, against its own photo, mask and placements."""
-    reports = {}
-    for i, shot in enumerate(board.shots):
-        if shot.placements is None or shot.photo is None:
+def measure_shots(decoded: Iterable[np.ndarray], board: Storyboard, photos: list[AdPhoto]) -> dict[int, qa.QAReport]:
+    """QA of each product shot on its own frames of the decoded video, against its own photo, mask and placements;
+    the frames are read in order and only one shot's are held at a time."""
+    ends = {shot.end: i for i, shot in enumerate(board.shots) if shot.placements is not None and shot.photo is not None}
+    reports: dict[int, qa.QAReport] = {}
+    held: list[np.ndarray] = []
+    for index, frame in enumerate(decoded):
+        shot = next((s for s in board.shots if s.start <= index < s.end), None)
+        if shot is None or shot.end not in ends:
             continue
-        photo = photos[shot.photo]
-        reports[i] = qa.measure_frames(decoded[shot.start : shot.end], photo.rgb, photo.mask, shot.placements)
+        held.append(frame)
+        if index == shot.end - 1:
+            photo = photos[shot.photo]
+            reports[ends[shot.end]] = qa.measure_frames(np.stack(held), photo.rgb, photo.mask, shot.placements)
+            held = []
     return reports
 
 
@@ -244,16 +275,21 @@ def render_ad(
     started = time.perf_counter()
     outputs = _Outputs(out_path)
     try:
-        frames, layers = render_frames(board, photos, model_path=model_path, timer=timer)
-        with timer.stage("encode"):
-            encode.encode_mp4(frames, outputs.temp[""], fps=board.fps, layers=layers)
-            encode.write_poster(frames[_poster_frame(board)], outputs.temp[".poster.jpg"])
-        del frames, layers
-        with timer.stage("decode"):
-            decoded = encode.decode_mp4(outputs.temp[""])
-        with timer.stage("qa"):
-            reports = measure_shots(decoded, board, photos)
-        del decoded
+        layers: list = [None] * board.frames
+        poster_at, poster = _poster_frame(board), []
+
+        def frames() -> Iterator[np.ndarray]:
+            for i, frame in enumerate(iter_frames(board, photos, layers, model_path=model_path, timer=timer)):
+                if i == poster_at:
+                    poster.append(frame.copy())
+                yield frame
+                layers[i] = None  # encoded: its layer is no longer needed
+
+        with timer.stage("encode", exclusive=True):  # the shots render as the encoder asks for frames
+            encode.encode_mp4(frames(), outputs.temp[""], fps=board.fps, layers=layers)
+            encode.write_poster(poster[0], outputs.temp[".poster.jpg"])
+        with timer.stage("qa", exclusive=True):  # decoding included
+            reports = measure_shots(encode.decode_frames(outputs.temp[""]), board, photos)
         with timer.stage("audio"):
             audio_facts = attach_audio(outputs.temp[""], audio, mux)
         min_psnr, min_ssim = settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM
