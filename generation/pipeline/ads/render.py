@@ -29,6 +29,7 @@ from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG, scene_palette
 
 from .. import ai_label, credentials, encode, fidelity, layout, platforms, qa
 from ..captions import CaptionContent
+from ..errors import BadInputError
 from . import endcard as endcards
 from .photos import AdPhoto
 from .storyboard import Shot, Storyboard
@@ -251,6 +252,15 @@ def measure_shots(decoded: Iterable[np.ndarray], board: Storyboard, photos: list
     return reports
 
 
+def check_photos(board: Storyboard, photos: list[AdPhoto]) -> None:
+    """A storyboard is rendered only with the photos it was planned for (the same number, the same sizes)."""
+    sizes = [[int(p.rgb.shape[1]), int(p.rgb.shape[0])] for p in photos]
+    if sizes != [list(size) for size in board.photo_sizes]:
+        raise BadInputError(
+            f"the storyboard was planned for photos of {board.photo_sizes}, not {sizes}", "storyboard_mismatch"
+        )
+
+
 def _poster_frame(board: Storyboard) -> int:
     hero = next((s for s in board.shots if s.kind == "hero"), board.shots[0])
     return (hero.start + hero.end) // 2
@@ -269,6 +279,7 @@ def render_ad(
     """Render `board` into OUT.mp4, OUT.json and OUT.poster.jpg (atomically). Product shots failing QA, a cutout
     that needs review, or a file the platform would refuse make `qa_passed` false: the ad is made, and held for a
     person to look at."""
+    check_photos(board, photos)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     timer = timer or _Timer()
@@ -294,7 +305,8 @@ def render_ad(
             audio_facts = attach_audio(outputs.temp[""], audio, mux)
         min_psnr, min_ssim = settings.SHOPVIDEO_QA_MIN_PSNR, settings.SHOPVIDEO_QA_MIN_SSIM
         review = any(photos[s.photo].needs_review for s in board.shots if s.photo is not None)
-        qa_ok = all(r.passes(min_psnr, min_ssim) for r in reports.values())
+        measured = len(reports) == len(board.product_shots())  # a short file leaves shots unmeasured: not passed
+        qa_ok = measured and all(r.passes(min_psnr, min_ssim) for r in reports.values())
         with timer.stage("credentials"):
             signed = credentials.sign_video(
                 outputs.temp[""],

@@ -8,8 +8,11 @@ from django.core.management import CommandError, call_command
 
 from generation.pipeline import ai_label
 from generation.pipeline.ads import endcard, rules
+from generation.pipeline.ads.photos import AdPhoto
+from generation.pipeline.ads.render import render_ad
 from generation.pipeline.ads.storyboard import Storyboard, plan_storyboard, snap_to_beats
 from generation.pipeline.captions import CaptionContent
+from generation.pipeline.errors import BadInputError
 from generation.pipeline.layout import mask_bbox
 from generation.pipeline.platforms import PLATFORMS
 from tests import synthetic
@@ -128,3 +131,12 @@ def test_the_last_cut_leaves_the_end_card_its_length():
     # A beat just after the last cut would move it into the end card's least length: it stays where it was.
     assert snap_to_beats([4.0], [4.3], fps=16, min_gap=1.0, latest=4.1) == [4.0]
     assert snap_to_beats([4.0], [4.3], fps=16, min_gap=1.0, latest=4.5) == [4.3]
+
+
+def test_a_storyboard_renders_only_with_the_photos_it_was_planned_for(product, tmp_path):
+    board = _plan(product, seed=1)
+    photos, masks = product
+    others = [AdPhoto(p[:-2], m[:-2], None, "", {"needs_review": False}) for p, m in zip(photos, masks, strict=True)]
+    with pytest.raises(BadInputError) as exc:
+        render_ad(board, others, tmp_path / "ad.mp4")
+    assert exc.value.code == "storyboard_mismatch" and not list(tmp_path.iterdir())
