@@ -121,13 +121,20 @@ def _render_shot(engine, board: Storyboard, shot: Shot, photo: AdPhoto) -> np.nd
 
 
 def endcard_plan(board: Storyboard) -> endcards.EndCardPlan:
-    return endcards.plan_endcard(
+    """The end card's text drawn for the storyboard's content, where the storyboard put it (fonts that changed since
+    the plan would move it: refused rather than drawn somewhere the merchant did not see)."""
+    plan = endcards.plan_endcard(
         CaptionContent(**board.endcard),
         width=board.width,
         height=board.height,
         platform=board.platform,
         label_rect=board.label_rect,
     )
+    if board.endcard_layout and plan.summary() != board.endcard_layout:
+        raise BadInputError(
+            "the end card no longer fits where the storyboard put it: plan again", "storyboard_mismatch"
+        )
+    return plan
 
 
 def _render_card(board: Storyboard, shot: Shot, photo: AdPhoto) -> np.ndarray:
@@ -377,6 +384,7 @@ def ad_contract(
         "seed": board.seed,
         "transitions": board.transitions,
         "endcard": board.endcard,
+        "endcard_layout": board.endcard_layout,
         "label_rect": board.label_rect,
         "beats": board.beats,
         "photo_sizes": board.photo_sizes,

@@ -95,6 +95,7 @@ class Storyboard:
     shots: list[Shot]
     transitions: list[dict]  # {"kind", "start", "end"}: frames that belong to no shot
     endcard: dict  # the card's content: title, price, cta, language, direction
+    endcard_layout: dict = field(default_factory=dict)  # where its product and text go (endcard.EndCardPlan.summary)
     label_rect: list[int] | None = None  # where the AI label goes, when the market draws it
     beats: list[float] | None = None
     photo_sizes: list[list[int]] = field(default_factory=list)
@@ -449,6 +450,7 @@ def plan_storyboard(
         shots=shots,
         transitions=transitions,
         endcard=asdict(content),
+        endcard_layout=card_plan.summary(),
         label_rect=label_rect,
         beats=sorted(beats) if beats else None,
         photo_sizes=[[int(p.shape[1]), int(p.shape[0])] for p in photos],
