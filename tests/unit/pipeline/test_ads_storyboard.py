@@ -94,6 +94,8 @@ def test_make_ad_refuses_before_rendering(tmp_path):
         call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--seconds", "12")
     with pytest.raises(CommandError, match=r"^aspect_not_allowed: "):
         call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--platform", "youtube")
+    with pytest.raises(CommandError, match=r"^bad_mask: 2 masks for 1 photos"):
+        call_command("make_ad", str(photo), "--out", str(tmp_path / "ad.mp4"), "--masks", str(photo), str(photo))
     assert not list(tmp_path.glob("ad*"))
 
 
