@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import gateway, selectors, services
+from billing.chart import balance_chart
 from billing.models import LedgerEntry, Payment
 from shop_video.merchants.access import merchant_view
 from shop_video.merchants.models import Membership
@@ -148,11 +149,9 @@ def usage(request: HttpRequest) -> HttpResponse:
     org = request.organization
     days = selectors.daily_balance(org, days=90)
     chart = [{"day": d["day"].isoformat(), "balance": d["balance"], "reserved": d["reserved"]} for d in days]
-    peak = max([d["balance"] for d in days] + [1])
-    bars = [{**d, "height": round(100 * d["balance"] / peak, 1)} for d in chart]
     context = {
         "credits": selectors.credits_for(org),
-        "bars": bars,
+        "chart": balance_chart(days),
         "chart_json": json.dumps(chart),
         "by_market": selectors.spend_by_market(org),
         "by_batch": selectors.spend_by_batch(org),

@@ -348,6 +348,31 @@ class Video(models.Model):
         return f"video of job {self.job_id}"
 
 
+def audio_upload_to(track: "AudioTrack", filename: str) -> str:
+    return f"orgs/{track.organization_id}/audio/{with_random_part(filename)}"
+
+
+class AudioTrack(models.Model):
+    """A merchant's music for ads: checked at upload (generation.pipeline.audio.probe_track), stored as sent."""
+
+    organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="audio_tracks")
+    name = models.CharField(_("name"), max_length=200)
+    file = models.FileField(_("file"), upload_to=audio_upload_to, max_length=300)
+    seconds = models.FloatField(_("length in seconds"))
+    sample_rate = models.PositiveIntegerField()
+    codec = models.CharField(max_length=20)
+    bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("music track")
+        verbose_name_plural = _("music tracks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- bulk catalogue import (generation.imports) ----------------------------------------------------------------
 
 

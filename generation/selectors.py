@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from generation.models import Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
+from generation.models import AudioTrack, Batch, Job, MarketPreset, ModelLook, Photo, Product, Scene, Video
 from generation.pipeline.ai_label import LABEL_TEXT, label_text
 from generation.presets import MARKETS_BY_SLUG
 
@@ -47,6 +47,14 @@ def photos_for(organization: Organization, product: Product | None = None) -> Qu
 
 def get_photo(organization: Organization, pk) -> Photo:
     return get_object_or_404(photos_for(organization), pk=_pk(pk))
+
+
+def audio_tracks_for(organization: Organization) -> QuerySet[AudioTrack]:
+    return AudioTrack.objects.filter(organization_id=_org_id(organization)).order_by("-created_at", "-id")
+
+
+def get_audio_track(organization: Organization, pk) -> AudioTrack:
+    return get_object_or_404(audio_tracks_for(organization), pk=_pk(pk))
 
 
 _FINAL = [Job.State.SUCCEEDED, Job.State.FAILED, Job.State.CANCELED]

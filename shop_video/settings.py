@@ -236,6 +236,9 @@ SHOPVIDEO_QUEUED_RESEND_SECONDS = env.float("SHOPVIDEO_QUEUED_RESEND_SECONDS", d
 # in the database), so one organization's big batch never starves another's single job.
 SHOPVIDEO_DISPATCH_PER_ORG = env.int("SHOPVIDEO_DISPATCH_PER_ORG", default=8)
 SHOPVIDEO_MAX_VIDEOS_PER_BATCH = env.int("SHOPVIDEO_MAX_VIDEOS_PER_BATCH", default=10_000)
+# Ad music uploads (generation.pipeline.audio.probe): longer or larger tracks are refused at upload.
+SHOPVIDEO_AUDIO_MAX_SECONDS = env.float("SHOPVIDEO_AUDIO_MAX_SECONDS", default=600.0)
+SHOPVIDEO_AUDIO_MAX_BYTES = env.int("SHOPVIDEO_AUDIO_MAX_BYTES", default=50 * 1024 * 1024)
 # A transient failure is retried after this many seconds, doubling per attempt.
 SHOPVIDEO_RETRY_BACKOFF_SECONDS = env.float("SHOPVIDEO_RETRY_BACKOFF_SECONDS", default=5.0)
 SHOPVIDEO_QA_MIN_PSNR = env.float("SHOPVIDEO_QA_MIN_PSNR", default=38.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import av
@@ -190,14 +190,17 @@ def _correct_luma(planes: np.ndarray, rgb: np.ndarray, box: tuple[int, int, int,
         luma[...] = np.clip(luma + error * (219.0 / 255.0), 0, 255)
 
 
-def decode_mp4(path: Path) -> np.ndarray:
-    """All frames of a video as RGB uint8 (N, H, W, 3), converted with the BT.601 matrix we encoded with."""
-    frames = []
+def decode_frames(path: Path) -> Iterator[np.ndarray]:
+    """A video's frames one by one as RGB uint8 (H, W, 3), converted with the BT.601 matrix we encoded with."""
     with av.open(str(path)) as container:
         container.streams.video[0].thread_type = "AUTO"
         for frame in container.decode(video=0):
-            frames.append(_rgb_frame(frame))
-    return np.stack(frames)
+            yield _rgb_frame(frame)
+
+
+def decode_mp4(path: Path) -> np.ndarray:
+    """All frames of a video as RGB uint8 (N, H, W, 3), converted with the BT.601 matrix we encoded with."""
+    return np.stack(list(decode_frames(path)))
 
 
 def write_poster(frame: np.ndarray, path: Path, quality: int = 90) -> Path:

@@ -8,17 +8,8 @@ import zipfile
 from collections.abc import Iterable
 from typing import IO
 
-from django.utils.text import slugify
-
+from generation.downloads import download_name
 from generation.models import Video
-
-
-def archive_name(video: Video) -> str:
-    """A readable, unique entry name: product-market-aspect-job.mp4."""
-    job = video.job
-    product = slugify(job.photo.product.title)[:40] or "product"
-    aspect = job.aspect_ratio.replace(":", "x")
-    return f"{product}-{job.market.slug}-{aspect}-{job.pk}.mp4"
 
 
 def write_zip(videos: Iterable[Video]) -> IO[bytes]:
@@ -32,7 +23,8 @@ def write_zip(videos: Iterable[Video]) -> IO[bytes]:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             seen: set[str] = set()
             for video in videos:
-                name = archive_name(video)
+                # The name the video downloads under on its own: one naming scheme for the merchant.
+                name = download_name(video)
                 if name in seen:
                     stem, ext = posixpath.splitext(name)
                     name = f"{stem}-{video.pk}{ext}"

@@ -58,3 +58,14 @@ class MatrixInvalid(BadInputError):
 
 class JobNotRetryable(BadInputError):
     code = "not_retryable"
+
+
+class AudioRejected(BadInputError):
+    """A music upload that cannot be used: `.code` (audio_invalid, audio_too_long, audio_too_large, audio_silent),
+    `.fields` = {"file": [message]}; nothing was stored."""
+
+    code = "audio_invalid"
+
+    def __init__(self, message: str, code: str | None = None, fields: dict[str, list[str]] | None = None, params=None):
+        super().__init__(message, code, params)
+        self.fields = fields or {}

@@ -19,6 +19,7 @@ router.register("scenes", views.SceneViewSet, basename="scene")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("batches", views.BatchViewSet, basename="batch")
 router.register("videos", views.VideoViewSet, basename="video")
+router.register("audio", views.AudioTrackViewSet, basename="audio")
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),

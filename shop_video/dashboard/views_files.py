@@ -139,14 +139,6 @@ def _tenant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return login_required(require_safe(wrapper))
 
 
-def _video_name(video, suffix: str) -> str:
-    """A download name a merchant recognises: product title, market, aspect ratio."""
-    job = video.job
-    title = re.sub(r"[^\w.-]+", "-", job.photo.product.title, flags=re.UNICODE).strip("-")[:60] or "video"
-    aspect = job.aspect_ratio.replace(":", "x")
-    return f"{title}-{job.market.slug}-{aspect}-{job.seconds}s-{video.pk}{suffix}"
-
-
 @_tenant_view
 def photo_file(request: HttpRequest, pk: int) -> HttpResponse:
     photo = selectors.get_photo(request.organization, pk)
@@ -168,7 +160,7 @@ def video_file(request: HttpRequest, pk: int) -> HttpResponse:
 @_tenant_view
 def video_download(request: HttpRequest, pk: int) -> HttpResponse:
     video = selectors.get_video(request.organization, pk)
-    return serve_field(request, video.file, as_attachment=True, download_name=_video_name(video, ".mp4"))
+    return serve_field(request, video.file, as_attachment=True, download_name=downloads.download_name(video))
 
 
 @_tenant_view

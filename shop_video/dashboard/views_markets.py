@@ -130,18 +130,25 @@ def _localizations(product) -> list[ProductLocalization]:
 
 
 def _looks_page(request: HttpRequest, form: LookForm, *, status: int = 200, editing: ModelLook | None = None):
+    # A market's block starts open when it holds looks of the organization's own or the look being edited.
+    focus = {editing.market.slug} if editing is not None else set()
+    focus.add(str(form["market"].value() or "") if form.is_bound else str(form.initial.get("market", "")))
     groups = []
     for market, looks in selectors.looks_by_market(request.organization):
         for look in looks:
             look.display_name = look_name(look) if look.organization_id is None else look.name
-            # The built-in note is stored in English: shown in the reader's language; a merchant's own as typed.
-            builtin = look.review_note == BUILTIN_REVIEW_NOTE or not (look.review_note or look.organization_id)
-            look.note_text = _(BUILTIN_REVIEW_NOTE) if builtin else look.review_note
-        groups.append((market, market_name(market), looks))
+            # Built-in rows leave the note to the page, which says it once. A merchant's own note shows as typed,
+            # except the built-in text kept by a copy, which is stored in English and shown in the reader's language.
+            own_note = look.review_note if look.organization_id else ""
+            look.note_text = _(BUILTIN_REVIEW_NOTE) if own_note == BUILTIN_REVIEW_NOTE else own_note
+        is_open = market.slug in focus or any(look.organization_id for look in looks)
+        groups.append((market, market_name(market), looks, is_open))
     context = {
         "groups": groups,
         "form": form,
         "editing": editing,
+        # The note is the same for every built-in look: the page says it once.
+        "builtin_note": _(BUILTIN_REVIEW_NOTE),
         "section": "looks",
     }
     return render(request, "markets/looks.html", context, status=status)

@@ -484,6 +484,21 @@
     });
   }
 
+  /* --- The top bar's "More" menu closes on Escape and on a click elsewhere (it opens and closes without JS) -- */
+  function initNavMore() {
+    const more = document.querySelector(".nav-more");
+    if (!more) return;
+    document.addEventListener("click", function (event) {
+      if (more.open && !more.contains(event.target)) more.open = false;
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && more.open) {
+        more.open = false;
+        more.querySelector("summary").focus();
+      }
+    });
+  }
+
   function init(root) {
     initFileNames(root);
     initUpload(root);
@@ -495,5 +510,5 @@
     initPlayers(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initMenu(); init(document); });
+  document.addEventListener("DOMContentLoaded", function () { initMenu(); initNavMore(); init(document); });
 })();

@@ -14,7 +14,7 @@ from .conftest import client_for
 pytestmark = pytest.mark.django_db
 
 OURS = ("/api/v1/products", "/api/v1/photos", "/api/v1/markets", "/api/v1/scenes", "/api/v1/jobs", "/api/v1/batches",
-        "/api/v1/videos")  # fmt: skip
+        "/api/v1/videos", "/api/v1/audio")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,10 @@ def test_our_endpoints_are_all_there(schema):
         ("/api/v1/batches/{id}/cancel", "post"),
         ("/api/v1/videos", "get"),
         ("/api/v1/videos/{id}", "get"),
+        ("/api/v1/audio", "get"),
+        ("/api/v1/audio", "post"),
+        ("/api/v1/audio/{id}", "get"),
+        ("/api/v1/audio/{id}", "delete"),
     }
     assert expected <= {(path, method) for path, method, _op in _operations(schema)}
 
@@ -99,7 +103,7 @@ def test_every_operation_has_a_summary_examples_security_and_errors(schema):
 
 
 def test_creating_posts_document_the_idempotency_key(schema):
-    for path in ("/api/v1/products", "/api/v1/photos", "/api/v1/jobs"):
+    for path in ("/api/v1/products", "/api/v1/photos", "/api/v1/jobs", "/api/v1/audio"):
         op = schema["paths"][path]["post"]
         assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op["parameters"]), path
         assert {"409", "422"} <= set(op["responses"]), path

@@ -48,7 +48,7 @@ def test_tick_two_videos_and_download_only_those(page, live_server, shop, tmp_pa
     info.value.save_as(path)
     with zipfile.ZipFile(path) as archive:
         names = sorted(archive.namelist())
-        assert names == sorted([f"jasmine-tin-us-9x16-{first.job_id}.mp4", f"jasmine-tin-us-16x9-{third.job_id}.mp4"])
+        assert names == sorted([f"Jasmine-tin-us-9x16-1s-{first.pk}.mp4", f"Jasmine-tin-us-16x9-1s-{third.pk}.mp4"])
         for name in names:
             with av.open(io.BytesIO(archive.read(name))) as container:
                 assert sum(1 for _ in container.decode(video=0)) in (12, 4)

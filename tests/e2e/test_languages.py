@@ -136,6 +136,8 @@ def pages(shop: dict) -> list[tuple[str, str]]:
         ("team", reverse("dashboard:team")),
         ("email-settings", reverse("dashboard:notifications")),
         ("delete-shop", reverse("organization_delete")),
+        ("looks", reverse("dashboard:look_list")),
+        ("usage", reverse("billing:usage")),
     ]
 
 
@@ -223,7 +225,7 @@ def test_keyboard_focus_order_starts_with_skip_link_then_navigation(page, live_s
         page.keyboard.press("Tab")
         order.append(page.evaluate("() => document.activeElement.textContent.trim() || document.activeElement.name"))
     assert order[:3] == ["Skip to content", "ShopVideo", "Products"]
-    assert order[3:6] == ["Batches", "Videos", "Webhooks"] or order[3:5] == ["Batches", "Videos"]
+    assert order[3:6] == ["Videos", "Batches", "Import"]
     # The skip link moves focus to the content.
     page.keyboard.press("Shift+Tab")
     page.goto(f"{base}{reverse('dashboard:video_list')}")

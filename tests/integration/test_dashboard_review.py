@@ -105,7 +105,7 @@ def test_zip_of_the_selected_videos_holds_exactly_them_as_playable_mp4s(client_a
     assert 'filename="shopvideo-selection.zip"' in response["Content-Disposition"]
     archive = read_zip(response)
     names = archive.namelist()
-    assert names == [f"linen-shirt-us-16x9-{third.job_id}.mp4", f"linen-shirt-us-9x16-{first.job_id}.mp4"]
+    assert names == [f"Linen-shirt-us-16x9-1s-{third.pk}.mp4", f"Linen-shirt-us-9x16-1s-{first.pk}.mp4"]
     assert archive.testzip() is None
     assert [decoded_frames(archive.read(n)) for n in names] == [4, 12]
     assert archive.read(names[1]) == first.file.open("rb").read()
@@ -136,7 +136,7 @@ def test_zip_of_approved_videos_only(client_a, videos):
         client_a.post(reverse("dashboard:video_approve", args=[video.pk]))
     archive = read_zip(client_a.get(reverse("dashboard:video_zip"), {"review": "approved"}))
     assert sorted(archive.namelist()) == sorted(
-        [f"linen-shirt-us-9x16-{first.job_id}.mp4", f"linen-shirt-us-1x1-{second.job_id}.mp4"]
+        [f"Linen-shirt-us-9x16-1s-{first.pk}.mp4", f"Linen-shirt-us-1x1-1s-{second.pk}.mp4"]
     )
 
 

@@ -2,6 +2,7 @@
 organization (another organization's id is a 404, exactly like an id that does not exist), every write through
 the services."""
 
+from .audio import AudioTrackViewSet
 from .base import OrgViewSet
 from .batches import BatchViewSet
 from .imports import ImportViewSet
@@ -20,6 +21,7 @@ from .webhooks import (
 )
 
 __all__ = [
+    "AudioTrackViewSet",
     "BatchViewSet",
     "DeliveryDetailView",
     "DeliveryListView",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generation", "0007_photo_cutout_confidence"),
+        ("generation", "0008_audio_track"),
     ]
 
     operations = [

@@ -1,0 +1,130 @@
+"""Benchmark of one ad end to end: a 15 s 9:16 480p ad (240 frames) from three photos of one product, compositor.
+
+    .venv/bin/python bench/ad_bench.py [--write-doc]
+
+Measures, in one process and one run (so that the figures compare side by side):
+1. each stage's wall-clock and CPU time (the process's, all threads) and share: prepare (ingest and cutout of the
+   three photos), plan (the storyboard), render (the engine), lock (the fidelity lock), end card, transitions and
+   label, encode (4:2:0 conversion and x264), decode, QA, credentials, export check;
+2. x264 presets on the same frames: time, file size and the product's PSNR (QA's, per shot, minimum).
+
+Prints markdown; with --write-doc, replaces the "## Ads" section of docs/benchmarks.md (other sections are kept).
+Not a test: the machine is shared, so the timings move with its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_video.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("SHOPVIDEO_VAR_DIR", str(ROOT / "var" / "bench"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from generation.pipeline import encode  # noqa: E402
+from generation.pipeline.ads import render  # noqa: E402
+from generation.pipeline.ads.photos import AdPhoto, prepare_photo  # noqa: E402
+from generation.pipeline.ads.storyboard import plan_storyboard  # noqa: E402
+
+PHOTO = ROOT / "tests" / "fixtures" / "realworld" / "01-sneaker-white-bg.jpg"
+CROP = (slice(200, 1400), slice(120, 1520))
+PRESETS = ("fast", "faster", "veryfast")
+
+
+def _photos() -> list[AdPhoto]:
+    """The sneaker photo, its mirror image and a crop: one cutout, mirrored and cropped with the photo."""
+    base = prepare_photo(PHOTO)
+    mirrored = AdPhoto(base.rgb[:, ::-1].copy(), base.mask[:, ::-1].copy(), None, base.checksum, base.cutout)
+    cropped = AdPhoto(base.rgb[CROP].copy(), base.mask[CROP].copy(), None, base.checksum, base.cutout)
+    return [base, mirrored, cropped]
+
+
+def run() -> str:
+    timer = render._Timer()
+    with timer.stage("prepare"):
+        photos = _photos()
+    with timer.stage("plan"):
+        board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7,
+                                title="Runner", price="89.00")  # fmt: skip
+    folder = Path(tempfile.mkdtemp(prefix="ad_bench_"))
+    result = render.render_ad(board, photos, folder / "ad.mp4", timer=timer)
+    timings = dict(result.timings)
+    total = timings.pop("total") + timings["prepare"] + timings["plan"]
+    lines = [
+        "## Ads",
+        "",
+        f"`bench/ad_bench.py`, {dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores (shared "
+        "with other work: the figures move with its load). One 15 s 9:16 480p ad (240 frames at 16 fps) from three "
+        "photos of one product (the 1600 px sneaker fixture, its mirror image and a crop), compositor engine, "
+        f"{len(board.shots)} shots ({', '.join(s.kind for s in board.shots)}), QA passed: {result.qa_passed}.",
+        "",
+        "| stage | wall seconds | CPU seconds | share (wall) |",
+        "|---|---:|---:|---:|",
+    ]
+    cpu = timer.cpu
+    for stage, seconds in timings.items():
+        lines.append(f"| {stage} | {seconds:.2f} | {cpu.get(stage, 0.0):.2f} | {100 * seconds / total:.0f} % |")
+    cpu_total = sum(cpu.values())
+    lines += [
+        f"| **total** | **{total:.2f}** | {cpu_total:.2f} | {total / board.seconds:.1f} × the ad's length |",
+        "",
+    ]
+
+    # Encoder presets on the same frames.
+    frames, layers = render.render_frames(board, photos)
+    lines += [
+        "x264 presets on the same frames (crf 10, the product's 4:2:0 conversion unchanged); product PSNR is QA's, the "
+        "minimum over all product shots:",
+        "",
+        "| preset | encode seconds | ratio | MB | product PSNR min (dB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    first = None
+    for preset in PRESETS:
+        path = folder / f"{preset}.mp4"
+        start = time.perf_counter()
+        encode.encode_mp4(frames, path, fps=board.fps, layers=layers, preset=preset)
+        seconds = time.perf_counter() - start
+        first = first or seconds
+        reports = render.measure_shots(encode.decode_mp4(path), board, photos)
+        worst = min(r.psnr_min for r in reports.values())
+        mb = path.stat().st_size / 1e6
+        lines.append(f"| {preset} | {seconds:.2f} | {seconds / first:.2f} | {mb:.1f} | {worst:.2f} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_doc(section: str) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text()
+    pattern = re.compile(r"^## Ads\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write-doc", action="store_true")
+    args = parser.parse_args()
+    section = run()
+    print(section)
+    if args.write_doc:
+        write_doc(section)
+
+
+if __name__ == "__main__":
+    main()
