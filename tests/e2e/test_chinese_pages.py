@@ -124,4 +124,8 @@ def test_every_main_page_has_no_english_word_in_chinese(page, live_server, shop)
     assert "已扣点数" in ledger_text and "欢迎点数" in ledger_text and "积分" not in page.content()
     page.goto(f"{base}{reverse('dashboard:import_list')}")
     assert page.get_by_label("沙特阿拉伯").count() == 1
+    # The walk above read the import report with its fix: the failing image, how to fix it, a zip for the row.
+    page.goto(f"{base}{reverse('dashboard:import_detail', args=[shop['import'].pk])}")
+    assert page.locator("#import-recheck-failed").get_by_role("button", name="重新检查失败的行").is_visible()
+    assert "如何修复" in page.locator("#import-issues thead").inner_text()
     assert page.js_errors == []
