@@ -3,6 +3,7 @@ ad's rules (lengths per platform, aspect ratios, music, the storyboard) are `gen
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -45,7 +46,7 @@ class StoryboardField(serializers.JSONField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not isinstance(value, dict) or not isinstance(value.get("shots"), list):
-            raise serializers.ValidationError("An object with a list of shots.", code="storyboard_invalid")
+            raise serializers.ValidationError(_("An object with a list of shots."), code="storyboard_invalid")
         return value
 
 
