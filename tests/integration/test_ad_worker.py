@@ -1,7 +1,8 @@
 """Ads as jobs through a real Celery worker: two 6 s 480p ads of one product (two photos) with music, submitted
 through the API while no worker runs; one ad's music file is then deleted from storage. The worker renders the
 stored storyboard of the first (an MP4 of 6 s with its AAC music, the shots the estimate showed, charged exactly
-its price) and fails the second with `audio_not_found`, its credits released."""
+its price) and fails the second with `audio_not_found`, its credits released. An ad whose shots fall below the QA
+bar is held for review and charged only when approved."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from rest_framework.test import APIClient
 from billing import selectors as billing_selectors
 from generation.models import Job, Photo, Video
 from generation.pipeline import cutout, ingest
+from generation.services import ads, worker
+from generation.services import review as review_services
 from shop_video.merchants.api_keys import create_api_key
 from tests import audio_samples, incontext
-from tests.factories import OrganizationFactory, ProductFactory
+from tests.factories import OrganizationFactory, ProductFactory, ensure_presets
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -108,3 +111,28 @@ def test_an_ad_job_is_rendered_as_estimated_and_charged_its_price_and_a_lost_tra
     assert not Video.objects.filter(job=failed).exists()
     credits = billing_selectors.credits_for(org)
     assert (credits.balance, credits.reserved) == (balance - job.credits, 0)  # the ad's price, nothing for the other
+
+
+def test_an_ad_with_a_shot_below_the_qa_bar_is_held_for_review_and_charged_only_on_approval(
+    clean_broker, transactional_db, settings
+):
+    settings.SHOPVIDEO_QA_MIN_PSNR = 99.0  # no shot reaches it: the hold must come from the per-shot QA
+    ensure_presets()
+    org = OrganizationFactory()
+    product = ProductFactory(organization=org, title="Bottle")
+    balance = billing_selectors.credits_for(org).balance
+    options = ads.AdOptions(market="us", platform="tiktok", seconds=6, seed=3)
+    job = ads.submit_ad(organization=org, photos=_sneaker_photos(product)[:1], options=options)
+
+    worker.execute_job(job_id=job.pk, worker_name="in-process")  # the worker's service, without Celery
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (Job.State.FAILED, "qa_failed")
+    video = Video.objects.get(job=job)
+    assert video.review == Video.Review.NEEDS_REVIEW and not video.qa_passed
+    assert all(s["qa"]["psnr_min"] < 99 for s in video.metadata["shots"] if s["kind"] != "endcard")
+    assert [s["kind"] for s in video.metadata["shots"]] == [s["kind"] for s in job.storyboard["shots"]]
+    credits = billing_selectors.credits_for(org)
+    assert (credits.balance, credits.reserved) == (balance, 0)
+    assert review_services.approve_video(video=video) == job.credits == 6
+    assert billing_selectors.credits_for(org).balance == balance - 6
