@@ -52,7 +52,7 @@ class StoryboardField(serializers.JSONField):
 
 class AdJobRequestSerializer(StrictSerializer):
     format = serializers.ChoiceField(choices=["ad"], help_text="`ad`: several shots of one product and an end card.")
-    product = Id(help_text="The product the ad shows.")
+    product = Id(required=False, help_text="The product the ad shows; left out, the product of `photos`.")
     photos = serializers.ListField(
         child=Id(),
         required=False,

@@ -113,3 +113,16 @@ def test_a_storyboard_edited_with_an_unknown_scene_or_no_end_card_is_refused(api
     refused(estimate, "storyboard_invalid")
     bad_scene = {**board, "shots": [dict(board["shots"][0], scene="moon"), *board["shots"][1:]]}
     refused(api.post("/api/v1/jobs", ad_body(product, storyboard=bad_scene), format="json"), "storyboard_invalid")
+
+
+def test_the_photos_alone_name_the_product_and_another_organizations_photos_are_not_found(api, product, other_product):
+    ids = sorted(p.pk for p in product.photos.all())
+    body = {k: v for k, v in ad_body(product, photos=ids[::-1]).items() if k != "product"}
+    estimate = api.post("/api/v1/jobs/estimate", body, format="json")
+    assert estimate.status_code == 200, estimate.content
+    assert estimate.json()["storyboard"]["photo_ids"] == ids[::-1]  # the hero first, as named
+    theirs = [p.pk for p in other_product.photos.all()]
+    for photos in (theirs, [*ids, *theirs]):
+        response = api.post("/api/v1/jobs", {**body, "photos": photos}, format="json")
+        assert response.status_code == 400 and error_of(response)["code"] in ("product_not_found", "photo_not_found")
+    assert not Job.objects.exists()

@@ -45,11 +45,18 @@ def _matrix_request(organization, request: Request):
     data = s.JobRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     v = data.validated_data
-    product = selectors.products_for(organization).filter(pk=v["product"]).first()
+    wanted = v.get("photos") or []
+    product_id = v.get("product")
+    if product_id is None:  # the photos name it
+        first = selectors.photos_for(organization).filter(pk__in=wanted).first() if wanted else None
+        if first is None:
+            message = _("Name the product or its photos.")
+            raise ApiError(message, "product_not_found", fields={"product": [message]})
+        product_id = first.product_id
+    product = selectors.products_for(organization).filter(pk=product_id).first()
     if product is None:
         raise ApiError(_("Product not found."), "product_not_found", fields={"product": [_("Product not found.")]})
     photos = list(selectors.photos_for(organization, product=product))
-    wanted = v.get("photos") or []
     if wanted:
         by_id = {p.pk: p for p in photos}
         missing = [pk for pk in wanted if pk not in by_id]
@@ -91,11 +98,18 @@ def _ad_request(organization, request: Request):
     data = ad_serializers.AdJobRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     v = data.validated_data
-    product = selectors.products_for(organization).filter(pk=v["product"]).first()
+    wanted = v.get("photos") or []
+    product_id = v.get("product")
+    if product_id is None:  # the photos name it
+        first = selectors.photos_for(organization).filter(pk__in=wanted).first() if wanted else None
+        if first is None:
+            message = _("Name the product or its photos.")
+            raise ApiError(message, "product_not_found", fields={"product": [message]})
+        product_id = first.product_id
+    product = selectors.products_for(organization).filter(pk=product_id).first()
     if product is None:
         raise ApiError(_("Product not found."), "product_not_found", fields={"product": [_("Product not found.")]})
     photos = list(selectors.photos_for(organization, product=product))
-    wanted = v.get("photos") or []
     if wanted:
         by_id = {p.pk: p for p in photos}
         missing = [pk for pk in wanted if pk not in by_id]
