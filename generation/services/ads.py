@@ -236,12 +236,12 @@ def edit_storyboard(board: Storyboard, edited: dict) -> Storyboard:
     for item in shots:
         if not isinstance(item, dict):
             raise invalid(_("a shot is not an object."))
-        key = (item.get("kind"), item.get("photo"), item.get("seed"))
+        key = tuple(v if isinstance(v, str | int | None) else repr(v) for v in map(item.get, ("kind", "photo", "seed")))
         if key not in planned or key in seen:
             raise invalid(_("a shot is not one of the plan's, or appears twice."))
         seen.add(key)
         scene = item.get("scene", planned[key].scene)
-        if scene not in SCENES_BY_SLUG:
+        if not isinstance(scene, str) or scene not in SCENES_BY_SLUG:
             raise invalid(_("unknown scene %(scene)s.") % {"scene": scene})
         chosen.append((planned[key], scene))
     if chosen[-1][0].kind != "endcard" or sum(s.kind == "endcard" for s, _scene in chosen) != 1:
@@ -281,8 +281,10 @@ def plan_ad(*, organization: Organization, photos: Sequence[Photo], options: AdO
     track = _audio(organization, options.audio)
     edited = options.storyboard
     seed = options.seed
-    if edited is not None and isinstance(edited.get("seed"), int) and not isinstance(edited.get("seed"), bool):
+    if edited is not None and "seed" in edited:
         seed = edited["seed"]  # the plan the client edited
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+            raise _refuse(_("The storyboard's seed is not one we planned with."), "storyboard_invalid", "storyboard")
     if seed is None:
         seed = secrets.randbelow(2**31)
     _prepared, beats = _prepared_music(track, float(options.seconds))

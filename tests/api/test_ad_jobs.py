@@ -90,6 +90,8 @@ def test_an_edited_storyboard_is_repriced_and_rendered_as_edited(api, product):
         ({"audio": 999_999}, "audio_not_found"),
         ({"storyboard": {"shots": [{"kind": "hero", "photo": 0, "seed": 1}]}}, "storyboard_invalid"),
         ({"storyboard": {"shots": "all"}}, "validation_error"),
+        ({"storyboard": {"seed": 10**30, "shots": []}}, "storyboard_invalid"),
+        ({"storyboard": {"shots": [{"kind": ["hero"], "photo": {}, "seed": 1.5, "scene": []}]}}, "storyboard_invalid"),
     ],
 )
 def test_refusals_have_codes_and_reserve_nothing(api, org, product, change, code):
