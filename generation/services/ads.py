@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from shop_video.merchants.models import Organization
 
 MAX_AD_PHOTOS = 8
+RULE_FIELDS = {"ad_length_not_allowed": "seconds", "aspect_not_allowed": "aspect_ratio"}
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,12 @@ def _check_options(options: AdOptions) -> tuple[MarketPreset, str]:
     if options.engine not in ENGINES:
         raise _refuse(_("Unknown engine %(value)s.") % {"value": options.engine}, "invalid_matrix", "engine")
     preset = MARKETS_BY_SLUG[options.market]
-    platform = ad_rules.ad_platform(options.platform, options.aspect_ratio, preset.platforms)
-    ad_rules.check_ad(platform, options.aspect_ratio, float(options.seconds), DEFAULT_FPS)
+    try:
+        platform = ad_rules.ad_platform(options.platform, options.aspect_ratio, preset.platforms)
+        ad_rules.check_ad(platform, options.aspect_ratio, float(options.seconds), DEFAULT_FPS)
+    except ad_rules.AdRuleError as exc:  # the pipeline's code, and the field it is about
+        field = RULE_FIELDS.get(exc.code, "platform")
+        raise AdInvalid(exc.message, exc.code, {field: [exc.message]}) from exc
     return market, platform
 
 

@@ -96,7 +96,8 @@ def test_an_edited_storyboard_is_repriced_and_rendered_as_edited(api, product):
 )
 def test_refusals_have_codes_and_reserve_nothing(api, org, product, change, code):
     for path in ("/api/v1/jobs/estimate", "/api/v1/jobs"):
-        refused(api.post(path, ad_body(product, **change), format="json"), code)
+        error = refused(api.post(path, ad_body(product, **change), format="json"), code)
+        assert error["fields"] and set(error["fields"]) <= set(ad_body(product, **change))  # the field, as sent
     assert not Job.objects.exists() and billing_selectors.credits_for(org).reserved == 0
 
 
