@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from billing import selectors as billing_selectors
-from generation.models import AudioTrack, Job
+from generation.models import AudioTrack, Job, Photo
 from generation.pipeline.ads.storyboard import TRANSITIONS
+from generation.services.errors import PhotoInUse
+from generation.services.products import remove_photo
 
 from .conftest import error_of
 
@@ -129,3 +131,12 @@ def test_the_photos_alone_name_the_product_and_another_organizations_photos_are_
         response = api.post("/api/v1/jobs", {**body, "photos": photos}, format="json")
         assert response.status_code == 400 and error_of(response)["code"] in ("product_not_found", "photo_not_found")
     assert not Job.objects.exists()
+
+
+def test_a_photo_an_ad_uses_stays_with_it(api, product):
+    hero, other = sorted(p.pk for p in product.photos.all())
+    created = api.post("/api/v1/jobs", ad_body(product, photos=[hero, other]), format="json")
+    assert created.status_code == 201, created.content
+    with pytest.raises(PhotoInUse):  # not the job's `photo`, but one of the ad's (the dashboard's removal)
+        remove_photo(photo=Photo.objects.get(pk=other))
+    assert product.photos.filter(pk=other).exists()
