@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from .constants import ASPECT_RATIO_CHOICES, ENGINE_CHOICES, RESOLUTION_CHOICES
 from .presets import SCENE_STYLES
 
+FORMAT_CHOICES = [("single", _("Single video")), ("ad", _("Ad"))]
+
 
 class Scene(models.Model):
     """A scene the product is shown in; `style` picks the compositor renderer, `prompt` guides the DiT."""
@@ -257,6 +259,14 @@ class Job(models.Model):
     captions = models.BooleanField(_("captions"), default=False)
     caption_price = models.BooleanField(_("price tag"), default=False)
     caption_cta = models.BooleanField(_("call to action"), default=False)
+    # "single": one shot of `photo`; "ad": several shots of one product and an end card (generation.services.ads),
+    # rendered exactly as `storyboard` (planned once at submission, shown to the merchant) from `ad_photos`.
+    format = models.CharField(_("format"), max_length=8, choices=FORMAT_CHOICES, default="single")
+    storyboard = models.JSONField(_("storyboard"), null=True, blank=True)
+    ad_photos = models.JSONField(_("ad photos"), default=list, blank=True, help_text=_("Photo ids, in shot order"))
+    audio = models.ForeignKey(
+        "AudioTrack", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs", verbose_name=_("music")
+    )
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     attempt = models.PositiveSmallIntegerField(default=0, help_text=_("Number of the current or last attempt"))
@@ -290,6 +300,7 @@ class Job(models.Model):
                 condition=Q(aspect_ratio__in=["9:16", "1:1", "16:9", "4:5"]), name="job_aspect_valid"
             ),
             models.CheckConstraint(condition=Q(engine__in=["compositor", "dit"]), name="job_engine_valid"),
+            models.CheckConstraint(condition=Q(format__in=["single", "ad"]), name="job_format_valid"),
             models.CheckConstraint(
                 condition=Q(captions=True) | (Q(caption_price=False) & Q(caption_cta=False)),
                 name="job_caption_parts_need_captions",

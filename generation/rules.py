@@ -74,3 +74,18 @@ def unknown_title_languages(titles: Mapping[str, object], product: Product | Non
     known = caption_languages()
     existing = set(product.localizations.values_list("language", flat=True)) if product is not None else set()
     return [lang for lang, value in titles.items() if lang not in known and not (value is None and lang in existing)]
+
+
+# The fields of an ad's shot the API and the dashboard show (and read back from an edited storyboard); the
+# per-frame placements stay on the server, where the worker renders them as planned.
+PUBLIC_SHOT_FIELDS = ("kind", "photo", "start", "end", "motion", "scene", "look", "seed", "transition_in", "window")
+
+
+def public_storyboard(stored: dict | None) -> dict | None:
+    """A job's (or an estimate's) storyboard as shown: everything but the shots' placements; `photo` of a shot is
+    its index in `photo_ids`."""
+    if not stored:
+        return None
+    shown = {k: v for k, v in stored.items() if k != "shots"}
+    shown["shots"] = [{k: shot.get(k) for k in PUBLIC_SHOT_FIELDS} for shot in stored.get("shots", [])]
+    return shown

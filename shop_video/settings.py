@@ -396,6 +396,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
     "ENUM_NAME_OVERRIDES": {
         "AspectRatioEnum": "generation.constants.ASPECT_RATIO_CHOICES",
+        "FormatEnum": "generation.models.CatalogImport.Format",  # the import's; a job's format is JobFormatEnum
+        "JobFormatEnum": "generation.models.FORMAT_CHOICES",
+        "JobRequestEngineEnum": "generation.constants.ENGINES",  # single videos and ads alike
         "WebhookEventTypeEnum": "shop_video.webhooks.models.EventType",
     },
 }

@@ -69,3 +69,13 @@ class AudioRejected(BadInputError):
     def __init__(self, message: str, code: str | None = None, fields: dict[str, list[str]] | None = None, params=None):
         super().__init__(message, code, params)
         self.fields = fields or {}
+
+
+class AdInvalid(BadInputError):
+    """An ad request that cannot be made: `.code` (audio_not_found, storyboard_invalid, …) and `.fields`."""
+
+    code = "ad_invalid"
+
+    def __init__(self, message: str, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message, code)
+        self.fields = fields or {}

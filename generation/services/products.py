@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from generation import photo_cutouts
-from generation.models import Photo, Product
+from generation.models import Job, Photo, Product
 from generation.pipeline import cutout, ingest, sanitize
 from generation.pipeline.errors import PipelineError
 from generation.presets import currency_decimals
@@ -322,7 +322,9 @@ def remove_photo(*, photo: Photo) -> None:
     """Remove a photo no video was made from, with its files (once the removal is committed); PhotoInUse else."""
     with transaction.atomic():
         locked = Photo.objects.select_for_update().get(pk=photo.pk)
-        if locked.jobs.exists():
+        # An ad's other photos are in its storyboard's photo list (the job's `photo` is its hero).
+        ads = Job.objects.filter(photo__product_id=locked.product_id, format="ad").values_list("ad_photos", flat=True)
+        if locked.jobs.exists() or any(locked.pk in (ids or []) for ids in ads):
             raise PhotoInUse(
                 _("Videos were made from %(photo)s: it stays with them.") % {"photo": locked.original_name or locked.pk}
             )

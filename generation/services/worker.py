@@ -437,6 +437,10 @@ def render_job(job: Job, work_dir: Path, reporter: ProgressReporter):
     if work_dir.exists():
         shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True, exist_ok=True)
+    if job.format == "ad":
+        from generation.services.ads import render_ad_job
+
+        return render_ad_job(job, work_dir, reporter)  # the stored storyboard, as it is
     with job.photo.file.open("rb") as fh:
         photo_bytes = fh.read()
     caption = caption_inputs(product=job.photo.product, market=job.market) if job.captions else {}

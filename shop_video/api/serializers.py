@@ -105,6 +105,9 @@ class CaptionsRequestSerializer(StrictSerializer):
 
 
 class JobRequestSerializer(StrictSerializer):
+    format = serializers.ChoiceField(
+        choices=["single"], required=False, help_text="`single` (the default): one video per photo × variant."
+    )
     product = Id(help_text="The product whose photos are made into videos.")
     photos = serializers.ListField(
         child=Id(),
@@ -656,12 +659,14 @@ class JobSerializer(serializers.ModelSerializer):
     captions = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField(help_text="Why the job failed; null unless it failed.")
     video = serializers.SerializerMethodField(help_text="The video once the job has made one; null before.")
+    storyboard = serializers.SerializerMethodField(help_text="An ad's storyboard, rendered as shown; null otherwise.")
 
     class Meta:
         model = Job
         fields = [
             "id",
             "batch",
+            "format",
             "product",
             "photo",
             "market",
@@ -675,6 +680,8 @@ class JobSerializer(serializers.ModelSerializer):
             "seed",
             "platform",
             "captions",
+            "audio",
+            "storyboard",
             "credits",
             "state",
             "progress",
@@ -697,6 +704,10 @@ class JobSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True, "enum": [*sorted(PLATFORMS), None]})
     def get_platform(self, job: Job) -> str | None:
         return job.platform or None
+
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": True})
+    def get_storyboard(self, job: Job) -> dict | None:
+        return rules.public_storyboard(job.storyboard)
 
     @extend_schema_field(CaptionsSerializer)
     def get_captions(self, job: Job) -> dict:

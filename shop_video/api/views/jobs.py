@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from generation import selectors, services
+from generation import rules, selectors, services
 from generation.list_filters import filter_jobs
 from generation.models import Job
 from generation.pipeline.errors import BadInputError
+from generation.services import ads
 
+from .. import ad_serializers
 from .. import serializers as s
 from ..exceptions import ApiError, Conflict
 from ..idempotency import idempotent
 from ..schema import IDEMPOTENCY_KEY
 from ..schema_examples import (
+    AD_ESTIMATE_EXAMPLE,
+    AD_REQUEST_EXAMPLE,
     BATCH_EXAMPLE,
     EXAMPLE_TIME,
     JOB_DONE_EXAMPLE,
@@ -41,11 +45,18 @@ def _matrix_request(organization, request: Request):
     data = s.JobRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     v = data.validated_data
-    product = selectors.products_for(organization).filter(pk=v["product"]).first()
+    wanted = v.get("photos") or []
+    product_id = v.get("product")
+    if product_id is None:  # the photos name it
+        first = selectors.photos_for(organization).filter(pk__in=wanted).first() if wanted else None
+        if first is None:
+            message = _("Name the product or its photos.")
+            raise ApiError(message, "product_not_found", fields={"product": [message]})
+        product_id = first.product_id
+    product = selectors.products_for(organization).filter(pk=product_id).first()
     if product is None:
         raise ApiError(_("Product not found."), "product_not_found", fields={"product": [_("Product not found.")]})
     photos = list(selectors.photos_for(organization, product=product))
-    wanted = v.get("photos") or []
     if wanted:
         by_id = {p.pk: p for p in photos}
         missing = [pk for pk in wanted if pk not in by_id]
@@ -78,6 +89,63 @@ def _matrix_request(organization, request: Request):
     return product, photos, matrix, v.get("name") or product.title
 
 
+def _is_ad(request: Request) -> bool:
+    return hasattr(request.data, "get") and request.data.get("format") == "ad"
+
+
+def _ad_request(organization, request: Request):
+    """(photos, options, name) from an ad job's body: the product's photos (the named ones, in that order)."""
+    data = ad_serializers.AdJobRequestSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    v = data.validated_data
+    wanted = v.get("photos") or []
+    product_id = v.get("product")
+    if product_id is None:  # the photos name it
+        first = selectors.photos_for(organization).filter(pk__in=wanted).first() if wanted else None
+        if first is None:
+            message = _("Name the product or its photos.")
+            raise ApiError(message, "product_not_found", fields={"product": [message]})
+        product_id = first.product_id
+    product = selectors.products_for(organization).filter(pk=product_id).first()
+    if product is None:
+        raise ApiError(_("Product not found."), "product_not_found", fields={"product": [_("Product not found.")]})
+    photos = list(selectors.photos_for(organization, product=product))
+    if wanted:
+        by_id = {p.pk: p for p in photos}
+        missing = [pk for pk in wanted if pk not in by_id]
+        if missing:
+            raise ApiError(
+                _("One or more photos are not photos of this product."),
+                "photo_not_found",
+                fields={"photos": [_("Not a photo of product %(id)d: %(ids)s") % {"id": product.pk, "ids": missing}]},
+            )
+        photos = [by_id[pk] for pk in dict.fromkeys(wanted)]
+    if not photos:
+        raise ApiError(
+            _("The product has no photos."), "no_photos", fields={"product": [_("The product has no photos.")]}
+        )
+    options = ads.AdOptions(
+        market=v["market"],
+        seconds=v["seconds"],
+        platform=v.get("platform"),
+        aspect_ratio=v["aspect_ratio"],
+        resolution=v["resolution"],
+        engine=v["engine"],
+        audio=v.get("audio"),
+        scene=v.get("scene"),
+        seed=v.get("seed"),
+        storyboard=v.get("storyboard"),
+    )
+    return photos[: ads.MAX_AD_PHOTOS], options, v.get("name") or product.title
+
+
+_JOB_REQUEST = PolymorphicProxySerializer(
+    component_name="JobCreateRequest",
+    serializers=[s.JobRequestSerializer, ad_serializers.AdJobRequestSerializer],
+    resource_type_field_name=None,
+)
+
+
 def _matrix_error(exc: BadInputError):
     """The services name the looks field `looks`; the API calls it `model_looks`."""
     fields = getattr(exc, "fields", None)
@@ -93,7 +161,8 @@ _LOOK_NEEDS_DIT = (
 _JOB_ERRORS = {
     400: error_response(
         "Bad input: `validation_error`, `invalid_matrix`, `platform_rule`, `caption_options`, or `look_needs_dit` "
-        "(model looks asked of the compositor, which draws no person; nothing is reserved).",
+        "(model looks asked of the compositor, which draws no person; nothing is reserved). Ads: "
+        "`ad_length_not_allowed`, `aspect_not_allowed`, `audio_not_found`, `storyboard_invalid`.",
         "look_needs_dit",
         _LOOK_NEEDS_DIT,
         {"model_looks": [_LOOK_NEEDS_DIT]},
@@ -151,13 +220,18 @@ class JobViewSet(OrgViewSet):
             "One job per photo × market × scene × model look × aspect ratio × duration, all in one batch. Empty "
             "lists mean the market's defaults (its default scene, its platforms' aspect ratios, no human model); "
             "all of the product's photos unless `photos` names some. Credits are reserved at once (402 "
-            "`insufficient_credits` when they do not suffice; nothing is created then)."
+            "`insufficient_credits` when they do not suffice; nothing is created then).\n\n"
+            '`"format": "ad"` makes one ad instead: several shots of the product (hero, other angles, a '
+            "close-up, another scene) and an end card with its title, price and call to action, `seconds` long (6, "
+            "10, 15, 30 or 60 as the `platform` takes them), with optional music (`audio`). Its storyboard is "
+            "planned now, shown in the job, and rendered exactly as shown; it is priced per second like a video."
         ),
         parameters=[IDEMPOTENCY_KEY],
-        request=s.JobRequestSerializer,
+        request=_JOB_REQUEST,
         responses={201: s.JobSubmissionSerializer, **_JOB_ERRORS},
         examples=[
             example("Two markets, two formats, two lengths", JOB_REQUEST_EXAMPLE, request=True, response=False),
+            example("A 15 s ad with music", AD_REQUEST_EXAMPLE, request=True, response=False),
             example(
                 "Created",
                 {
@@ -180,6 +254,14 @@ class JobViewSet(OrgViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         org = self.organization
+        if _is_ad(request):
+            photos, options, name = _ad_request(org, request)
+            job = ads.submit_ad(organization=org, photos=photos, options=options, source="api", name=name)
+            body = {
+                "batch": s.BatchSerializer(selectors.get_batch(org, job.batch_id), context=self.ctx()).data,
+                "jobs": s.JobSerializer(_jobs_query(org).filter(pk=job.pk), many=True, context=self.ctx()).data,
+            }
+            return Response(body, status=status.HTTP_201_CREATED)
         _product, photos, matrix, name = _matrix_request(org, request)
         try:
             batch = services.submit_batch(organization=org, photos=photos, matrix=matrix, source="api", name=name)
@@ -197,16 +279,31 @@ class JobViewSet(OrgViewSet):
         summary="Price a job request without creating anything",
         operation_id="jobs_estimate",
         description="The same body as `POST /api/v1/jobs`; answers how many videos it would make and what they "
-        "would cost in credits.",
-        request=s.JobRequestSerializer,
-        responses={200: s.EstimateSerializer, 400: _JOB_ERRORS[400]},
+        "would cost in credits. For an ad, also its `storyboard`: send it back (shots removed or reordered, a "
+        "shot's `scene` changed) in `storyboard` to price the edit, and with `POST /api/v1/jobs` to make it.",
+        request=_JOB_REQUEST,
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="JobEstimate",
+                serializers=[s.EstimateSerializer, ad_serializers.AdEstimateSerializer],
+                resource_type_field_name=None,
+            ),
+            400: _JOB_ERRORS[400],
+        },
         examples=[
             example("A job request", JOB_REQUEST_EXAMPLE, request=True, response=False),
+            example("An ad", AD_REQUEST_EXAMPLE, request=True, response=False),
             example("The price", {"credits": 60, "videos": 8, "seconds": 60.0}),
+            example("An ad's price and storyboard", AD_ESTIMATE_EXAMPLE),
         ],
     )
     @action(detail=False, methods=["post"], url_path="estimate")
     def estimate(self, request: Request) -> Response:
+        if _is_ad(request):
+            photos, options, _name = _ad_request(self.organization, request)
+            plan = ads.estimate_ad(organization=self.organization, photos=photos, options=options)
+            body = {"credits": plan.credits, "videos": 1, "seconds": plan.seconds}
+            return Response({**body, "storyboard": rules.public_storyboard(plan.storyboard)})
         _product, photos, matrix, _name = _matrix_request(self.organization, request)
         try:
             estimate = services.estimate_batch(organization=self.organization, photos=photos, matrix=matrix)
