@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0008_audio_track'),
+        ('generation', '0009_catalogimport_fix_zip'),
         ('merchants', '0005_email_verification'),
     ]
 
