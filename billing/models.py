@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from billing import names
+
 
 class CreditAccount(models.Model):
     organization = models.OneToOneField(
@@ -44,13 +46,14 @@ class CreditAccount(models.Model):
 
 class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
-        PURCHASE = "purchase", _("Purchase")
-        GRANT = "grant", _("Grant")
-        RESERVE = "reserve", _("Reserve")
-        CAPTURE = "capture", _("Capture")
-        RELEASE = "release", _("Release")
-        REFUND = "refund", _("Refund")
-        ADJUSTMENT = "adjustment", _("Adjustment")
+        # Labels say what happened to the merchant's credits, as the ledger shows them.
+        PURCHASE = "purchase", _("Bought")
+        GRANT = "grant", _("Granted")
+        RESERVE = "reserve", _("Held for a video")
+        CAPTURE = "capture", _("Charged")
+        RELEASE = "release", _("Returned (no video)")
+        REFUND = "refund", _("Refunded")
+        ADJUSTMENT = "adjustment", _("Adjusted")
 
     organization = models.ForeignKey("merchants.Organization", on_delete=models.CASCADE, related_name="ledger")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -88,6 +91,11 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.credits}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language when billing wrote it (stored in English), else as typed."""
+        return names.reason_text(self.reason)
 
 
 class JobCharge(models.Model):
@@ -176,6 +184,10 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.subscription_id
+
+    @property
+    def plan_name(self) -> str:
+        return names.offer_name(self.plan)
 
     @property
     def is_live(self) -> bool:

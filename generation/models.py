@@ -400,6 +400,12 @@ class CatalogImport(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     file = models.FileField(upload_to=import_upload_to, max_length=300)
     images_zip = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
+    fix_zip = models.FileField(
+        upload_to=import_upload_to,
+        max_length=300,
+        blank=True,
+        help_text=_("Images uploaded to fix the rows whose images failed (the last re-check's zip)"),
+    )
     original_name = models.CharField(max_length=255, blank=True)
     checksum = models.CharField(max_length=64, help_text=_("SHA-256 of the CSV and the zip together"))
     format = models.CharField(max_length=12, choices=Format.choices, blank=True)

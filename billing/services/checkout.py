@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing import gateway
+from billing import gateway, names
 from billing.errors import BillingError
 from billing.models import Payment, StripeCustomer
 
@@ -23,6 +23,10 @@ class Offer:
     credits: int
     amount: int  # smallest currency unit
     currency: str
+
+    @property
+    def name(self) -> str:
+        return names.offer_name(self.slug)
 
     @property
     def price(self) -> str:

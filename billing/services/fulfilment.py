@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import gateway
+from billing import gateway, names
 from billing.errors import BillingError
 from billing.models import Invoice, Payment, StripeCustomer, StripeEvent, Subscription
 from shop_video.core import audit
@@ -51,7 +51,7 @@ def fulfil_payment(*, payment_intent_id: str, amount_received: int, currency: st
             organization=payment.organization,
             credits=payment.credits,
             kind=Kind.PURCHASE,
-            reason=_("Credit pack %(pack)s") % {"pack": payment.pack},
+            reason=names.PACK % {"pack": payment.pack},
             external_ref=payment_intent_id,
         )
         payment.status = Payment.Status.SUCCEEDED
@@ -87,7 +87,7 @@ def apply_refund(*, payment_intent_id: str, amount_refunded: int, user=None) -> 
                 take,
                 -take,
                 0,
-                reason=_("Refund of credit pack %(pack)s") % {"pack": payment.pack},
+                reason=names.PACK_REFUND % {"pack": payment.pack},
                 external_ref=f"{payment_intent_id}:{amount_refunded}",
             )
             _save(account, [entry])
@@ -164,7 +164,7 @@ def fulfil_invoice(invoice: dict[str, Any]) -> Invoice | None:
                 organization=customer.organization,
                 credits=offer.credits,
                 kind=Kind.PURCHASE,
-                reason=_("Monthly plan %(plan)s") % {"plan": plan_slug},
+                reason=names.PLAN % {"plan": plan_slug},
                 external_ref=invoice_id,
             )
     return row

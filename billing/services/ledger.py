@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import signals
+from billing import names, signals
 from billing.errors import BillingError, InsufficientCredits
 from billing.models import CreditAccount, JobCharge, LedgerEntry
 from shop_video.core import audit
@@ -160,7 +160,7 @@ def grant_signup_credits(organization) -> LedgerEntry | None:
     credits = int(settings.SHOPVIDEO_SIGNUP_CREDITS)
     if credits <= 0:
         return None
-    return grant_credits(organization=organization, credits=credits, reason=_("Welcome credits"))
+    return grant_credits(organization=organization, credits=credits, reason=names.WELCOME)
 
 
 def grant_demo_credits(organization) -> LedgerEntry | None:
@@ -170,7 +170,7 @@ def grant_demo_credits(organization) -> LedgerEntry | None:
         missing = int(settings.SHOPVIDEO_DEMO_CREDITS) - account.available
         if missing <= 0:
             return None
-        return grant_credits(organization=organization, credits=missing, reason=_("Demo credits (payments disabled)"))
+        return grant_credits(organization=organization, credits=missing, reason=names.DEMO)
 
 
 # --- jobs: reserve, then capture or release ----------------------------------------------------------------------

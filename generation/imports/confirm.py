@@ -355,7 +355,7 @@ def discard_import(*, catalog_import: CatalogImport) -> None:
     the staged files)."""
     if catalog_import.status == CatalogImport.Status.CONFIRMED:
         raise ImportNotConfirmable(_("A confirmed import cannot be discarded."), "import_confirmed")
-    names = [catalog_import.file.name, catalog_import.images_zip.name]
+    names = [catalog_import.file.name, catalog_import.images_zip.name, catalog_import.fix_zip.name]
     for photos in catalog_import.rows.values_list("photos", flat=True).iterator(chunk_size=CHUNK_ROWS):
         names += [n for p in photos for n in (p.get("file"), p.get("mask"))]
     catalog_import.delete()

@@ -47,13 +47,14 @@ def process_import(import_id: int) -> CatalogImport | None:
         return imp
     try:
         with contextlib.ExitStack() as stack:
-            archive = _open_archive(imp, stack)
+            archive = _open_archive(imp.images_zip, stack)
+            fixes = _open_archive(imp.fix_zip, stack)
             while True:
                 batch = list(imp.rows.filter(status=Row.Status.PENDING).order_by("position")[:50])
                 if not batch:
                     break
                 for row in batch:
-                    _process_row(imp, row, archive)
+                    _process_row(imp, row, _Sources(archive, fixes))
     except DatabaseError:
         raise  # the task retries these
     except Exception:
@@ -62,11 +63,23 @@ def process_import(import_id: int) -> CatalogImport | None:
     return finish_processing(imp.pk)
 
 
-def _open_archive(imp: CatalogImport, stack: contextlib.ExitStack) -> zipimages.ImageArchive | _ImageFailure | None:
-    """The import's zip opened once, or the failure every image from it gets when it cannot be opened."""
-    if not imp.images_zip:
+Archive = zipimages.ImageArchive | _ImageFailure | None
+
+
+@dataclass
+class _Sources:
+    """Where a row's images come from: the import's zip, and the zip uploaded to fix failed rows (looked up
+    first, by zipimages.fix_name; an image it lacks comes from its URL or the import's zip as before)."""
+
+    archive: Archive
+    fixes: Archive = None
+
+
+def _open_archive(field, stack: contextlib.ExitStack) -> Archive:
+    """One of the import's zips opened once, or the failure every image from it gets when it cannot be opened."""
+    if not field:
         return None
-    fh = stack.enter_context(imp.images_zip.open("rb"))
+    fh = stack.enter_context(field.open("rb"))
     try:
         return zipimages.ImageArchive(fh)
     except zipimages.ZipRefused as exc:
@@ -123,7 +136,12 @@ def resume_processing(imp: CatalogImport) -> bool:
     return True
 
 
-def _image_bytes(img: dict, archive: zipimages.ImageArchive | _ImageFailure | None) -> bytes:
+def _image_bytes(img: dict, sources: _Sources) -> bytes:
+    archive = sources.archive
+    if isinstance(sources.fixes, zipimages.ImageArchive):
+        member = sources.fixes.find(zipimages.fix_name(img))
+        if member is not None:
+            return _read_member(sources.fixes, member, img)
     if img["kind"] == "url":
         try:
             return fetch.fetch_image(img["value"]).data
@@ -133,7 +151,10 @@ def _image_bytes(img: dict, archive: zipimages.ImageArchive | _ImageFailure | No
         raise archive
     if archive is None:
         raise _ImageFailure("no_zip", {})
-    name = zipimages.safe_member_name(img["value"])
+    return _read_member(archive, zipimages.safe_member_name(img["value"]), img)
+
+
+def _read_member(archive: zipimages.ImageArchive, name: str | None, img: dict) -> bytes:
     try:
         return archive.read(name)
     except zipimages.MemberTooLarge as exc:
@@ -145,7 +166,7 @@ def _image_bytes(img: dict, archive: zipimages.ImageArchive | _ImageFailure | No
         raise _ImageFailure("image_file_not_found", {"value": img["value"]}) from exc
 
 
-def _prepared_image(img: dict, archive) -> _PreparedPhoto:
+def _prepared_image(img: dict, archive: _Sources) -> _PreparedPhoto:
     """One image read and checked; every failure is an _ImageFailure (anything unforeseen: image_unreadable)."""
     try:
         data = _image_bytes(img, archive)
@@ -161,7 +182,7 @@ def _prepared_image(img: dict, archive) -> _PreparedPhoto:
         raise _ImageFailure("image_unreadable", {"value": img["value"]}) from exc
 
 
-def _process_row(imp: CatalogImport, row: Row, archive) -> None:
+def _process_row(imp: CatalogImport, row: Row, archive: _Sources) -> None:
     issues: list[dict] = []
     staged: list[dict] = []
     stored: list[str] = []
@@ -171,7 +192,8 @@ def _process_row(imp: CatalogImport, row: Row, archive) -> None:
             try:
                 prepared = _prepared_image(img, archive)
             except _ImageFailure as exc:
-                issues.append(issue_dict(img["row"], img["column"], exc.code, **exc.params))
+                # `image`: the failing URL or file, shown in the report with the fix (a zip, then a re-check).
+                issues.append(issue_dict(img["row"], img["column"], exc.code, **exc.params, image=img["value"]))
                 continue
             if prepared.mask_png is None:  # no automatic cutout: the merchant draws a box on the photo page
                 issues.append(
@@ -180,6 +202,7 @@ def _process_row(imp: CatalogImport, row: Row, archive) -> None:
                         img["column"],
                         photo_cutouts.PHOTO_NEEDS_CUTOUT,
                         message=photo_cutouts.needs_cutout_text(),
+                        image=img["value"],
                     )
                 )
                 continue

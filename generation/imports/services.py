@@ -6,6 +6,7 @@ Catalogue imports: stage (parse + validate, streaming) → fetch images (worker)
 from .confirm import ImportEstimate, confirm_import, discard_import, estimate_import, refusal
 from .options import CHUNK_ROWS, ImportInvalid, ImportNotConfirmable, VideoOptions, clean_options, max_rows
 from .processing import finish_processing, process_import
+from .recheck import recheck_failed_rows
 from .stage import enqueue_processing, file_checksum, stage_import
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "finish_processing",
     "max_rows",
     "process_import",
+    "recheck_failed_rows",
     "refusal",
     "stage_import",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import defusedcsv.csv as safe_csv
@@ -19,7 +20,7 @@ from generation.models import CatalogImport, Product
 from generation.presets import MARKETS_BY_SLUG
 
 from .formats import Issue, split_list
-from .zipimages import safe_member_name
+from .zipimages import fix_name, safe_member_name
 
 MAX_TITLE = 200
 MAX_SKU = 100
@@ -230,10 +231,12 @@ def _image_issues(row, ctx: Context) -> list[dict]:
             name = safe_member_name(value)
             if name is None:
                 issues.append(issue_dict(img["row"], img["column"], "unsafe_file_name", value=value[:200]))
-            elif ctx.zip_names is None:
-                issues.append(issue_dict(img["row"], img["column"], "no_zip"))
+            elif ctx.zip_names is None:  # `image`: a zip uploaded with a re-check can still bring it
+                issues.append(issue_dict(img["row"], img["column"], "no_zip", image=value))
             elif name not in ctx.zip_names:
-                issues.append(issue_dict(img["row"], img["column"], "image_file_not_found", value=value[:200]))
+                issues.append(
+                    issue_dict(img["row"], img["column"], "image_file_not_found", value=value[:200], image=value)
+                )
     return issues
 
 
@@ -282,17 +285,77 @@ def _matrix_issues(row, ctx: Context) -> list[dict]:
 
 # --- the report ---------------------------------------------------------------------------------------------------
 
-REPORT_HEADER = (_("row"), _("column"), _("code"), _("message"))
+# How an issue is fixed (the report's `fix` column, stable codes): an image that failed is replaced by a file of
+# the same name in a zip, then "Re-check failed rows"; anything else is corrected in the file, uploaded again.
+FIX_IMAGE = "upload_image_zip"
+FIX_FILE = "edit_file"
+FIX_CHECK_AGAIN = "check_again"
+FIX_TEXTS = {
+    FIX_IMAGE: _("Put the image in a zip as %(name)s and re-check the failed rows."),
+    FIX_FILE: _("Correct the file and upload it again."),
+    FIX_CHECK_AGAIN: _("Use “Check the images again”."),
+}
+
+REPORT_HEADER = (_("row"), _("column"), _("code"), _("message"), _("image"), _("fix"), _("how to fix"))
 
 
-def report_rows(catalog_import: CatalogImport) -> Iterator[tuple[int, str, str, str]]:
+class ReportEntry(NamedTuple):
+    row: int
+    column: str
+    code: str
+    message: str
+    image: str  # the failing image URL or file name, complete ("" when the issue is not about one image)
+    fix: str  # FIX_IMAGE, FIX_FILE or FIX_CHECK_AGAIN
+    zip_name: str  # for FIX_IMAGE: the file name the fix zip must use
+
+    @property
+    def how_to_fix(self) -> str:
+        return str(FIX_TEXTS[self.fix]) % {"name": self.zip_name or self.image}
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+            "image": self.image or None,
+            "fix": self.fix,
+            "zip_name": self.zip_name or None,
+        }
+
+
+def is_image_issue(issue: dict) -> bool:
+    """An issue of one image that a zip and a re-check can fix (the worker's and the zip lookups' issues)."""
+    return bool((issue.get("params") or {}).get("image"))
+
+
+def _entry(issue: dict) -> ReportEntry:
+    image = str((issue.get("params") or {}).get("image") or "")
+    if image:
+        kind = "url" if "://" in image else "file"
+        fix, zip_name = FIX_IMAGE, fix_name({"kind": kind, "value": image})
+    else:
+        fix = FIX_CHECK_AGAIN if issue.get("code") == "import_processing_failed" else FIX_FILE
+        zip_name = ""
+    return ReportEntry(
+        issue.get("row", 0), issue.get("column", ""), issue["code"], message_for(issue), image, fix, zip_name
+    )
+
+
+def report_entries(catalog_import: CatalogImport) -> Iterator[ReportEntry]:
     """File issues first, then row issues in file order; the queryset is iterated in chunks."""
     for issue in catalog_import.file_issues or []:
-        yield issue.get("row", 0), issue.get("column", ""), issue["code"], message_for(issue)
+        yield _entry(issue)
     rows = catalog_import.rows.exclude(issues=[]).order_by("position").values_list("issues", flat=True)
     for issues in rows.iterator(chunk_size=500):
         for issue in sorted(issues, key=lambda i: i.get("row", 0)):
-            yield issue.get("row", 0), issue.get("column", ""), issue["code"], message_for(issue)
+            yield _entry(issue)
+
+
+def report_rows(catalog_import: CatalogImport) -> Iterator[tuple[int, str, str, str]]:
+    """(row, column, code, message) of every issue, in report order."""
+    for entry in report_entries(catalog_import):
+        yield entry[:4]
 
 
 class _Echo:
@@ -305,4 +368,6 @@ def report_csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     writer = safe_csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([str(h) for h in REPORT_HEADER])  # BOM: Excel opens it as UTF-8
     for row in rows:
+        if isinstance(row, ReportEntry):
+            row = (row.row, row.column, row.code, row.message, row.image, row.fix, row.how_to_fix)
         yield writer.writerow(row)

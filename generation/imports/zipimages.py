@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from typing import IO
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
@@ -41,6 +42,18 @@ def safe_member_name(name: str) -> str | None:
     if normalised.startswith("../") or normalised == "..":
         return None
     return normalised
+
+
+def fix_name(img: dict) -> str:
+    """The file name a fix zip must use for one image of a row: the image_file value as written (a path inside
+    the archive), or the last path segment of the image URL (percent-decoded, without the query)."""
+    value = str(img.get("value") or "")
+    if img.get("kind") == "url":
+        try:
+            return unquote(urlsplit(value).path.rsplit("/", 1)[-1])
+        except ValueError:
+            return ""
+    return value.strip()
 
 
 class ZipRefused(Exception):
@@ -113,6 +126,23 @@ class ImageArchive:
             safe = None if info.is_dir() else safe_member_name(info.filename)
             if safe is not None:
                 self.members.setdefault(safe, info)
+
+    def find(self, name: str) -> str | None:
+        """The member for `name`: the same path, else the one member whose own file name is `name` whatever
+        folder it is in (a zipped folder); case-insensitive when only that matches. None when absent or ambiguous."""
+        safe = safe_member_name(name)
+        if safe is None:
+            return None
+        if safe in self.members:
+            return safe
+        base = safe.rsplit("/", 1)[-1]
+        for fold in (str, str.casefold):
+            found = [m for m in self.members if fold(m.rsplit("/", 1)[-1]) == fold(base)]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+        return None
 
     def read(self, name: str, *, limit: int | None = None) -> bytes:
         """The member's bytes. zipfile stops at the declared size whatever the stream inflates to and then checks

@@ -130,7 +130,7 @@ LOOK_NAMES = {
     "active": _("Active"),
     "mature-elegant": _("Mature, elegant"),
     "modest-casual": _("Modest, casual"),
-    "modest-elegant": _("Modest, elegant"),
+    "modest-formal": _("Modest, formal"),
 }
 PLATFORM_NAMES = {
     "tiktok": "TikTok",
@@ -162,6 +162,8 @@ def scene_name(scene) -> str:
 
 
 def look_name(look) -> str:
+    if getattr(look, "organization_id", None):  # a merchant's own look: its own name
+        return look.name
     return str(LOOK_NAMES.get(look.slug, look.name))
 
 

@@ -69,6 +69,7 @@ urlpatterns += [
     path("imports/<int:pk>/report.csv", views_import.import_report, name="import_report"),
     path("imports/<int:pk>/confirm/", views_import.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/recheck/", views_import.import_recheck, name="import_recheck"),
+    path("imports/<int:pk>/recheck-failed/", views_import.import_recheck_failed, name="import_recheck_failed"),
     path("imports/<int:pk>/discard/", views_import.import_discard, name="import_discard"),
 ]
 

@@ -9,16 +9,17 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation.constants import ASPECT_RATIOS, RESOLUTIONS
 from generation.imports import processing, selectors, services
-from generation.imports.validate import report_csv_lines, report_rows
+from generation.imports.recheck import failed_image_rows
+from generation.imports.validate import report_csv_lines, report_entries
 from generation.models import CatalogImport, MarketPreset
 from shop_video.merchants.models import Membership
 
-from .forms import GenerateForm, platform_presets
+from .forms import GenerateForm, market_name, platform_presets
 from .selectors import credit_standing
 from .views import merchant_view
 
@@ -32,7 +33,7 @@ class ImportForm(forms.Form):
         help_text=gettext_lazy("Our columns, or a Shopify or WooCommerce product export as it is."),
     )
     images = forms.FileField(
-        label=gettext_lazy("Images (zip, optional)"),
+        label=gettext_lazy("Images (zip)"),
         required=False,
         help_text=gettext_lazy("For rows that name an image_file instead of an image_url."),
     )
@@ -55,8 +56,21 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["markets"].choices = [(m.slug, m.name) for m in MarketPreset.objects.order_by("slug")]
+        self.fields["markets"].choices = sorted(
+            ((m.slug, market_name(m)) for m in MarketPreset.objects.all()), key=lambda choice: choice[1]
+        )
         self.fields["markets"].initial = ["us"]
+
+
+class RecheckForm(forms.Form):
+    images = forms.FileField(
+        label=gettext_lazy("Images for the failed rows (zip)"),
+        required=False,
+        help_text=gettext_lazy(
+            "Name each image as the “How to fix” column says: the row’s image_file, or the last part of its image URL."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".zip,application/zip"}),
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -166,11 +180,17 @@ def _estimate_context(estimate: services.ImportEstimate | None, errors: list[str
 
 
 def _detail_page(
-    request: HttpRequest, imp: CatalogImport, form: ConfirmForm, *, option_issues=(), status: int = 200
+    request: HttpRequest,
+    imp: CatalogImport,
+    form: ConfirmForm,
+    *,
+    option_issues=(),
+    status: int = 200,
+    recheck_form: RecheckForm | None = None,
 ) -> HttpResponse:
     issues = []
-    for row in report_rows(imp):
-        issues.append(row)
+    for entry in report_entries(imp):
+        issues.append(entry)
         if len(issues) >= ISSUES_ON_PAGE:
             break
     context = {
@@ -180,6 +200,13 @@ def _detail_page(
         "confirm_form": form,
         "option_issues": option_issues,
         "can_resume": processing.can_resume(imp),
+        "recheck_form": recheck_form or RecheckForm(),
+        "rows_to_recheck": (
+            len(failed_image_rows(imp))
+            if imp.status in (CatalogImport.Status.READY, CatalogImport.Status.FAILED)
+            and not processing.can_resume(imp)
+            else 0
+        ),
         "section": "imports",
         **_estimate_context(_estimate(imp, form), [], request.organization),
     }
@@ -190,7 +217,7 @@ def _detail_page(
 @require_GET
 def import_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     imp = selectors.get_import(request.organization, pk)
-    response = StreamingHttpResponse(report_csv_lines(report_rows(imp)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(report_csv_lines(report_entries(imp)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-report.csv"'
     return response
 
@@ -237,6 +264,31 @@ def import_recheck(request: HttpRequest, pk: int) -> HttpResponse:
     if processing.resume_processing(imp):
         messages.info(request, _("The images are being checked again."))
     return redirect("dashboard:import_detail", pk=imp.pk)
+
+
+@merchant_view(role=Membership.Role.EDITOR)
+@require_POST
+def import_recheck_failed(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rows whose images failed, checked again with the zip of their images when one is uploaded; the rows
+    that passed are left as they are."""
+    imp = selectors.get_import(request.organization, pk)
+    form = RecheckForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            count = services.recheck_failed_rows(catalog_import=imp, zip_upload=form.cleaned_data.get("images"))
+        except services.ImportInvalid as exc:
+            form.add_error("images", exc.message)
+        except services.ImportNotConfirmable as exc:
+            messages.error(request, exc.message)
+            return redirect("dashboard:import_detail", pk=imp.pk)
+        else:
+            messages.info(
+                request,
+                ngettext("%(count)d row is being checked again.", "%(count)d rows are being checked again.", count)
+                % {"count": count},
+            )
+            return redirect("dashboard:import_detail", pk=imp.pk)
+    return _detail_page(request, imp, ConfirmForm(), recheck_form=form, status=400)
 
 
 @merchant_view(role=Membership.Role.EDITOR)

@@ -137,6 +137,10 @@ def _looks_page(request: HttpRequest, form: LookForm, *, status: int = 200, edit
     for market, looks in selectors.looks_by_market(request.organization):
         for look in looks:
             look.display_name = look_name(look) if look.organization_id is None else look.name
+            # Built-in rows leave the note to the page, which says it once. A merchant's own note shows as typed,
+            # except the built-in text kept by a copy, which is stored in English and shown in the reader's language.
+            own_note = look.review_note if look.organization_id else ""
+            look.note_text = _(BUILTIN_REVIEW_NOTE) if own_note == BUILTIN_REVIEW_NOTE else own_note
         is_open = market.slug in focus or any(look.organization_id for look in looks)
         groups.append((market, market_name(market), looks, is_open))
     context = {

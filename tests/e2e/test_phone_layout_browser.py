@@ -61,6 +61,21 @@ OVERFLOW = """() => {
   return out.slice(0, 8);
 }"""
 
+# The import report's issue table on a phone: how far its box scrolls sideways, where the image names and the
+# zip form end, against the box and the screen.
+IMPORT_REPORT_FIT = """() => {
+  const wrap = document.querySelector('#import-issues').closest('.table-wrap');
+  const codes = [...document.querySelectorAll('#import-issues code.truncate')];
+  return {
+    width: window.innerWidth,
+    scroll: wrap.scrollWidth - wrap.clientWidth,
+    wrap_right: wrap.getBoundingClientRect().right,
+    images: codes.length,
+    image_right: Math.max(...codes.map(c => c.getBoundingClientRect().right)),
+    form_right: document.querySelector('#import-recheck-failed').getBoundingClientRect().right,
+  };
+}"""
+
 
 @pytest.fixture
 def shop():
@@ -158,6 +173,11 @@ def test_every_main_page_fits_a_phone(page, live_server, shop, screens_dir):
     # The import report lists the failed rows with their long file names.
     page.goto(f"{base}{reverse('dashboard:import_detail', args=[shop['import'].pk])}")
     assert page.get_by_text(LONG_FILE.replace(".png", "_2.png"), exact=False).first.is_visible()
+    # Its rows are cards that need no sideways scrolling: the failing image's name is cut to the card, and the
+    # form for a zip of the failed rows' images fits the screen.
+    fit = page.evaluate(IMPORT_REPORT_FIT)
+    assert fit["images"] == 3 and fit["scroll"] <= 1 and fit["image_right"] <= fit["wrap_right"] + 1, fit
+    assert fit["form_right"] <= fit["width"] + 1, fit
     # The phone's menu and its More dropdown, opened.
     page.get_by_role("button", name="Menu").click()
     page.get_by_text("More", exact=True).click()

@@ -446,6 +446,6 @@ def test_the_live_price_and_its_refusal_are_in_simplified_chinese(client, member
             reverse("dashboard:import_confirm", args=[imp.pk]), {"platform": "", "expected_credits": 1}
         )
         stale = client.get(response["Location"]).content.decode()
-        assert "价格自显示后已变化：现为 210 积分。" in stale and "The price changed" not in stale
+        assert "价格自显示后已变化：现为 210 点数。" in stale and "The price changed" not in stale
     finally:
         trans_real._translations = {}

@@ -196,7 +196,7 @@ def test_report_csv_is_defused_and_complete(org):
     }
     text = "".join(report_csv_lines([(2, "=cmd", "code", "+1 -2 @x"), *rows]))
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert parsed[0] == ["row", "column", "code", "message"]
+    assert parsed[0] == ["row", "column", "code", "message", "image", "fix", "how to fix"]
     assert len(parsed) == 1 + 1 + len(rows)
     for cells in parsed[1:]:
         for cell in cells:

@@ -53,8 +53,8 @@ def test_dashboard_upload_report_confirm(client, member, allow_server):
     assert 'data-import-status="ready"' in detail and "5 credits" in detail
     report = b"".join(client.get(reverse("dashboard:import_report", args=[imp.pk])).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(report.lstrip("\ufeff"))))
-    assert rows[0] == ["row", "column", "code", "message"]
-    assert rows[1][:3] == ["3", "title", "formula_like_value"]
+    assert rows[0] == ["row", "column", "code", "message", "image", "fix", "how to fix"]
+    assert rows[1][:3] == ["3", "title", "formula_like_value"] and rows[1][5] == "edit_file"
     confirmed = client.post(reverse("dashboard:import_confirm", args=[imp.pk]))
     batch = Batch.objects.get(organization=member.organization)
     assert confirmed["Location"] == reverse("dashboard:batch_detail", args=[batch.pk])
@@ -106,6 +106,9 @@ def test_api_upload_retrieve_report_confirm_and_tenancy(allow_server):
         "column": "title",
         "code": "formula_like_value",
         "message": body["issues"][0]["message"],
+        "image": None,
+        "fix": "edit_file",
+        "zip_name": None,
     }
     again = api.post("/api/v1/imports", {"file": SimpleUploadedFile("c.csv", data)}, format="multipart")
     assert again.status_code == 200 and again.json()["id"] == body["id"]

@@ -143,6 +143,7 @@ def _object_ids(a: dict) -> dict[str, int]:
         "dashboard:import_report": a["import"].pk,
         "dashboard:import_confirm": a["import"].pk,
         "dashboard:import_recheck": a["import"].pk,
+        "dashboard:import_recheck_failed": a["import"].pk,
         "dashboard:import_discard": a["import"].pk,
         "files:photo": a["photo"].pk,
         "files:photo_mask": a["photo"].pk,
@@ -235,7 +236,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 36
+    assert checked == 37
     assert snapshot(org_a) == before
 
 
@@ -298,7 +299,15 @@ def test_owner_reaches_every_page(client, org_a):
             continue
         url = reverse(name, args=object_for(name, org_a))
         actions = ("_cancel", "_retry", "_approve", "_reject", "_regenerate", "_revoke", "member_role", "member_remove")
-        actions += ("import_confirm", "import_recheck", "import_discard", "_delete", "_save", "look_update")
+        actions += (
+            "import_confirm",
+            "import_recheck",
+            "import_recheck_failed",
+            "import_discard",
+            "_delete",
+            "_save",
+            "look_update",
+        )
         posts = {"dashboard:generate", "dashboard:photo_mask_upload", "dashboard:photo_cutout_preview"}
         posts |= {"dashboard:product_edit", "dashboard:photo_add", "dashboard:photo_remove"}
         if name in posts or name.endswith(actions):

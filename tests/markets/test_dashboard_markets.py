@@ -101,6 +101,27 @@ def test_the_looks_page_lists_the_built_in_looks_per_market_with_their_review_no
     assert reverse("dashboard:look_list") in page(client_a.get(reverse("dashboard:home")))  # linked in the nav
 
 
+def test_a_copy_keeping_the_built_in_note_shows_it_in_the_readers_language(client_a, org, settings):
+    # "Edit a copy" keeps the built-in note, stored in English; the page says it once for the built-in looks and
+    # again on the copy's own row, both in Chinese for a Chinese reader.
+    client_a.post(
+        reverse("dashboard:look_create"),
+        {
+            "market": "de",
+            "name": "Ours",
+            "slug": "ours",
+            "descriptors": "adult, linen",
+            "review_note": BUILTIN_REVIEW_NOTE,
+        },
+    )
+    assert ModelLook.objects.get(organization=org, slug="ours").review_note == BUILTIN_REVIEW_NOTE
+    client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    text = page(client_a.get(reverse("dashboard:look_list")))
+    assert BUILTIN_REVIEW_NOTE[:40] not in text
+    assert text.count("内置预设：场景和形象只描述造型") == 2  # the page's note and the copy's row
+    assert '<td lang="en" translate="no">adult, linen</td>' in text  # the model's prompt, as the model reads it
+
+
 def test_editing_a_built_in_look_makes_the_organizations_own_copy(client_a, org, product, settings, tmp_path):
     settings.SHOPVIDEO_MODEL_PATH = str(tmp_path)  # the wizard offers the DiT engine, the one that draws a person
     builtin = ModelLook.objects.get(market__slug="de", slug="casual-20s", organization__isnull=True)

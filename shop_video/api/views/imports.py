@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from generation.imports import selectors, services
-from generation.imports.validate import report_csv_lines, report_rows
+from generation.imports.recheck import failed_image_rows
+from generation.imports.validate import report_csv_lines, report_entries
 from generation.models import CatalogImport
 from generation.pipeline.platforms import PLATFORMS
 
@@ -100,10 +101,36 @@ def _refused(exc: services.ImportNotConfirmable) -> ApiError:
     return ApiError(exc.message, exc.code, fields=fields, extra=extra)
 
 
+class ImportRecheckSerializer(serializers.Serializer):
+    images = serializers.FileField(
+        required=False,
+        help_text="A zip of replacement images for the failed rows, matched by file name: the row's image_file, or "
+        "the last path segment of its image URL (`zip_name` in the issues); a folder inside the zip is fine.",
+    )
+
+
+class ReportIssueSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The file's row (header = 1); 0 for the file as a whole.")
+    column = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine-readable code (docs/csv_import.md).")
+    message = serializers.CharField()
+    image = serializers.CharField(allow_null=True, help_text="The failing image URL or file, complete; else null.")
+    fix = serializers.ChoiceField(
+        choices=["upload_image_zip", "edit_file", "check_again"],
+        help_text="`upload_image_zip`: send the image as `zip_name` in a zip to `POST /api/v1/imports/{id}/recheck`; "
+        "`edit_file`: correct the file and upload it again; `check_again`: `POST .../recheck` without a zip.",
+    )
+    zip_name = serializers.CharField(allow_null=True, help_text="The file name the fix zip must use.")
+
+
 class ImportSerializer(serializers.ModelSerializer):
     # Blank until the header has been read (an empty or unreadable file has no format): documented as such.
     format = serializers.ChoiceField(choices=CatalogImport.Format.choices, allow_blank=True, read_only=True)
     issues = serializers.SerializerMethodField(help_text=f"The first {REPORT_PREVIEW} issues of the row report.")
+    rows_to_recheck = serializers.SerializerMethodField(
+        help_text="How many rows failed only because of their images (`POST /api/v1/imports/{id}/recheck` takes "
+        "them); null in the list (read one import for it)."
+    )
     estimate = serializers.SerializerMethodField(
         help_text="Credits and videos of the valid rows with no platform and no captions (null unless `ready`, or "
         "when the rows cannot be confirmed as they stand). `POST /api/v1/imports/{id}/estimate` prices the "
@@ -124,19 +151,28 @@ class ImportSerializer(serializers.ModelSerializer):
             "rows_invalid",
             "batch",
             "issues",
+            "rows_to_recheck",
             "estimate",
             "created_at",
             "confirmed_at",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ReportIssueSerializer(many=True))
     def get_issues(self, obj: CatalogImport) -> list[dict]:
         out = []
-        for row, column, code, message in report_rows(obj):
-            out.append({"row": row, "column": column, "code": code, "message": message})
+        for entry in report_entries(obj):
+            out.append(entry.as_dict())
             if len(out) >= REPORT_PREVIEW:
                 break
         return out
+
+    def get_rows_to_recheck(self, obj: CatalogImport) -> int | None:
+        if not self.context.get("detail"):
+            return None  # reads every invalid row's issues: one import at a time, not a page of them
+        if obj.status not in (CatalogImport.Status.READY, CatalogImport.Status.FAILED):
+            return 0
+        return len(failed_image_rows(obj))
 
     def get_estimate(self, obj: CatalogImport) -> dict | None:
         if obj.status != CatalogImport.Status.READY:
@@ -156,7 +192,18 @@ EXAMPLE = {
     "rows_valid": 2,
     "rows_invalid": 1,
     "batch": None,
-    "issues": [{"row": 3, "column": "markets", "code": "unknown_market", "message": "Unknown market zz."}],
+    "issues": [
+        {
+            "row": 3,
+            "column": "image_url",
+            "code": "host_not_found",
+            "message": "The image host could not be found.",
+            "image": "https://old-cdn.shop.example/img/tote-red.jpg",
+            "fix": "upload_image_zip",
+            "zip_name": "tote-red.jpg",
+        }
+    ],
+    "rows_to_recheck": 1,
     "estimate": {"credits": 40, "videos": 8},
     "created_at": "2026-01-05T10:00:00Z",
     "confirmed_at": None,
@@ -167,8 +214,8 @@ def _refuse_failed_upload(imp: CatalogImport) -> None:
     """A file that failed as a whole (unreadable or binary CSV, zip bomb, no usable row) is a 400 with the first
     issue's stable code and the report's first issues; nothing of it is kept (the same file is refused again)."""
     issues = []
-    for row, column, code, message in report_rows(imp):
-        issues.append({"row": row, "column": column, "code": code, "message": message})
+    for entry in report_entries(imp):
+        issues.append(entry.as_dict())
         if len(issues) >= REPORT_PREVIEW:
             break
     code = issues[0]["code"] if issues else "import_failed"
@@ -237,7 +284,7 @@ class ImportViewSet(OrgViewSet):
 
     @extend_schema(summary="Retrieve an import with its report preview and price", responses={200: ImportSerializer})
     def retrieve(self, request: Request, pk=None) -> Response:
-        return Response(ImportSerializer(self.get_object()).data)
+        return Response(ImportSerializer(self.get_object(), context={"detail": True}).data)
 
     @extend_schema(
         summary="Download the full row report as CSV",
@@ -247,7 +294,7 @@ class ImportViewSet(OrgViewSet):
     @action(detail=True, methods=["get"], url_path="report")
     def report(self, request: Request, pk=None):
         imp = self.get_object()
-        response = StreamingHttpResponse(report_csv_lines(report_rows(imp)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(report_csv_lines(report_entries(imp)), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-report.csv"'
         return response
 
@@ -379,3 +426,36 @@ class ImportViewSet(OrgViewSet):
         if not estimate.confirmable:
             raise _refused(services.refusal(list(estimate.issues), estimating=True))
         return Response({"credits": estimate.credits, "videos": estimate.videos, "seconds": float(estimate.seconds)})
+
+    @extend_schema(
+        summary="Re-check the rows whose images failed, optionally with a zip of their images",
+        operation_id="imports_recheck",
+        description="Only the rows that failed because of their images go back to the image check (`status` turns "
+        "`fetching`, then `ready` or `failed`); the rows that passed keep their checked photos and are not "
+        "fetched again. The optional `images` zip is looked up first, by file name (`zip_name` of each issue: "
+        "the row's image_file, or the last path segment of its image URL); an image it lacks is fetched again. "
+        "409 `nothing_to_recheck`, `import_not_ready` while checking, `import_confirmed`; 400 for an unusable "
+        "zip (`zip_unreadable`, `zip_too_large`, `zip_too_many_files`).",
+        request={"multipart/form-data": ImportRecheckSerializer},
+        responses={
+            202: ImportSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="The zip cannot be used; nothing changed."),
+            404: OpenApiResponse(ErrorSerializer, description="No such import in your organization."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`nothing_to_recheck`, `import_not_ready` or `import_confirmed`."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="recheck")
+    def recheck(self, request: Request, pk=None) -> Response:
+        imp = self.get_object()
+        form = ImportRecheckSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.recheck_failed_rows(catalog_import=imp, zip_upload=form.validated_data.get("images"))
+        except services.ImportInvalid as exc:
+            raise ApiError(exc.message, exc.code, fields=exc.fields) from exc
+        except services.ImportNotConfirmable as exc:
+            raise Conflict(exc.message, exc.code) from exc
+        imp.refresh_from_db()
+        return Response(ImportSerializer(imp, context={"detail": True}).data, status=status.HTTP_202_ACCEPTED)

@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..forms import look_name, market_name, scene_name
+from ..forms import MARKET_NAMES, look_name, market_name, scene_name
 
 register = template.Library()
 
@@ -26,6 +26,12 @@ STAGE_NAMES = {
 register.filter("market_name", market_name)
 register.filter("scene_name", scene_name)
 register.filter("look_name", look_name)
+
+
+@register.filter
+def market_slug_name(slug: str, name: str = "") -> str:
+    """A market's name from its slug (rows of values(), not objects): `{{ slug|market_slug_name:name }}`."""
+    return str(MARKET_NAMES.get(slug, name or slug))
 
 
 @register.filter
