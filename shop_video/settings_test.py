@@ -7,12 +7,25 @@ import secrets
 # inherit it through the environment, and a server started with these settings alone gets a key nobody knows.
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-run-" + secrets.token_urlsafe(48))
 
-from .settings import *  # noqa: F403
-from .settings import CACHES, DATABASES, STATIC_ROOT, VAR_DIR, env
+# Under pytest-xdist (PYTEST_XDIST_WORKER = gw0, gw1, …) each test process gets its own Redis database number (the
+# broker's queues, the cache) next to the one REDIS_URL names; the processes the tests start inherit the shifted
+# URL and the marker, so it is shifted once. pytest-django gives each its own test database.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER and os.environ.get("REDIS_URL") and not os.environ.get("SHOPVIDEO_TEST_REDIS_SHIFTED"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(os.environ["REDIS_URL"])
+    _db = int(_url.path.strip("/") or 0) + int(_XDIST_WORKER.removeprefix("gw"))
+    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_db}"))
+    os.environ["SHOPVIDEO_TEST_REDIS_SHIFTED"] = "1"
+
+from .settings import *  # noqa: E402, F403
+from .settings import CACHES, DATABASES, STATIC_ROOT, VAR_DIR, env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
-MEDIA_ROOT = VAR_DIR / "test-media"
-SHOPVIDEO_WORK_DIR = VAR_DIR / "test-work"
+_SUFFIX = f"-{_XDIST_WORKER}" if _XDIST_WORKER else ""
+MEDIA_ROOT = VAR_DIR / f"test-media{_SUFFIX}"
+SHOPVIDEO_WORK_DIR = VAR_DIR / f"test-work{_SUFFIX}"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -33,6 +33,64 @@ def _market_presets(request):
     ensure_presets()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the modules with slow tests are handed out first, so that none of them starts last and
+    keeps one process busy while the other has finished (`make test` runs with `--dist loadfile`)."""
+    if not hasattr(config, "workerinput"):
+        return  # a plain run keeps pytest-django's order
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: the order within a module is kept
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in getattr(item, "fixturenames", ())
+
+
+def _uses_db(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or "db" in getattr(item, "fixturenames", ())
+
+
+_flushed: dict[str, bool] = {"default": False}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """A plain database test that runs after a transactional one starts with the migrated rows, like every other.
+
+    A transactional test ends by flushing the database, and only the next transactional test restores the rows the
+    migrations made (serialized rollback). pytest-django runs the plain tests first so that none follows a flush,
+    but pytest-xdist hands a process tests in its own order: there the rows are restored here, once per flush,
+    outside the plain test's transaction.
+    """
+    if _is_transactional(item):
+        _flushed["default"] = False  # it restores them itself
+    elif _flushed["default"] and _uses_db(item):
+        from django.db import connection, transaction
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            serialized = getattr(connection, "_test_serialized_contents", None)
+            with transaction.atomic():
+                if serialized:
+                    connection.creation.deserialize_db_from_string(serialized)
+                else:
+                    from tests.factories import ensure_presets
+
+                    ensure_presets()
+            connection.close()
+        _flushed["default"] = False
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item):
+    yield
+    if _is_transactional(item):
+        _flushed["default"] = True
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language. A test client request with a language cookie leaves Django's

@@ -17,14 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DRILLS: dict[str, tuple[str, str, str]] = {
     "sigkill_mid_batch": (
         "Worker host dies mid-batch",
-        "30 one-second videos, 2 worker processes; one is SIGKILLed (main, pool child, beat at once) while it "
+        "12 one-second videos, 2 worker processes; one is SIGKILLed (main, pool child, beat at once) while it "
         "renders, then started again.",
         "Every job succeeds exactly once: one Video each, one set of files (the killed attempt's files are gone), "
         "each job's credits captured exactly once, nothing left reserved, balance = grant − price.",
     ),
     "redis_restart": (
         "Broker restarted, queue lost",
-        "16 jobs, 2 workers, on a Redis the drill starts itself with no persistence; it is killed mid-batch and "
+        "10 jobs, 2 workers, on a Redis the drill starts itself with no persistence; it is killed mid-batch and "
         "restarted empty on the same port.",
         "The batch completes: the reaper re-sends `queued` jobs the broker forgot; exactly once, credits once.",
     ),

@@ -43,7 +43,7 @@ def test_redis_restart_mid_batch_the_reaper_resends_lost_jobs(start_worker, own_
     }
     start_worker(env)
     start_worker(env)
-    batch = submit_batch(new_org(), 16)
+    batch = submit_batch(new_org(), 10)
     started = time.monotonic()
     wait_for(lambda: counts(batch).get("succeeded", 0) >= 4, 180, 0.1, "the batch to be under way")
     in_broker = own_redis.client.llen("cpu")
@@ -62,7 +62,7 @@ def test_redis_restart_mid_batch_the_reaper_resends_lost_jobs(start_worker, own_
     assert_credits_captured_once(batch)
     record(
         "redis_restart",
-        jobs=16,
+        jobs=10,
         workers=2,
         messages_in_broker_at_kill=in_broker,
         broker_down_s=restarted_after,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from generation import services
@@ -39,23 +41,26 @@ def _running_on(batch, worker) -> Job | None:
     return batch.jobs.filter(state=Job.State.RUNNING, worker__startswith=f"{worker.name}@").first()
 
 
-def test_sigkill_one_of_two_workers_mid_batch_every_job_succeeds_exactly_once(start_worker):
+def test_sigkill_one_of_two_workers_mid_batch_every_job_succeeds_exactly_once(start_worker, settings):
     first = start_worker(MECHANICS)
     start_worker(MECHANICS)
-    batch = submit_batch(new_org(), 30)
+    batch = submit_batch(new_org(), 12)
     started = time.monotonic()
 
     victim = wait_for(
-        lambda: counts(batch).get("succeeded", 0) >= 6 and _running_on(batch, first),
+        lambda: counts(batch).get("succeeded", 0) >= 3 and _running_on(batch, first),
         180,
         0.1,
         "a job running on the first worker after a few successes",
     )
+    assert len(first.pids()) >= 2  # main process and pool child (and the embedded beat): all of them die
     first.kill9()
     killed_at = time.monotonic()
     start_worker(MECHANICS)  # the same host comes back
     restarted_after = time.monotonic() - killed_at
 
+    wait_for(lambda: _job(victim).attempt == 2, 60, 0.1, "the reaper to hand the killed job to a new attempt")
+    requeued_after = time.monotonic() - killed_at
     wait_for(lambda: _job(victim).state == Job.State.SUCCEEDED, 120, 0.2, "the killed worker's job")
     victim_recovered_after = time.monotonic() - killed_at
     wait_for(lambda: not batch.jobs.filter(state__in=Job.ACTIVE_STATES).exists(), 240, 0.5, "the batch")
@@ -64,12 +69,19 @@ def test_sigkill_one_of_two_workers_mid_batch_every_job_succeeds_exactly_once(st
     assert_each_succeeded_once(batch)
     assert_credits_captured_once(batch)
     assert victim.attempt == 2  # the killed attempt did not count as a success; the second one did
-    assert batch.jobs.filter(attempt=1).count() == 29
+    assert batch.jobs.filter(attempt=1).count() == 11
+    # One set of files: the killed attempt left nothing in storage, nor in the local work folder.
+    video = Video.objects.get(job=victim)
+    assert stored_attempts(victim) == ["attempt-2"] and video.attempt == 2
+    assert video.file.name.rsplit("/", 2)[1] == video.poster.name.rsplit("/", 2)[1] == "attempt-2"
+    assert default_storage.exists(video.file.name) and default_storage.exists(video.poster.name)
+    wait_for(lambda: not (Path(settings.SHOPVIDEO_WORK_DIR) / f"job-{victim.pk}").exists(), 10, 0.1, "the work folder")
     record(
         "sigkill_mid_batch",
-        jobs=30,
+        jobs=12,
         workers=2,
         worker_restarted_after_s=restarted_after,
+        killed_job_requeued_after_s=requeued_after,
         killed_job_succeeded_after_s=victim_recovered_after,
         batch_total_s=total,
     )
