@@ -130,3 +130,24 @@ def jpeg(rgb: np.ndarray, quality: int = 95) -> bytes:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a > 0, b > 0
     return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def busy_scene_photo(organization, *, checksum: str, **size: int):
+    """A stored in-context photo (a product on a cluttered desk) that still needs a cutout, and its true mask."""
+    from django.core.files.base import ContentFile
+
+    from tests.factories import PhotoFactory
+
+    image, truth = synthetic.busy_scene(seed=0, **size)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=92)
+    photo = PhotoFactory(
+        product__organization=organization,
+        file=ContentFile(buf.getvalue(), name="desk.jpg"),
+        width=image.width,
+        height=image.height,
+        checksum=checksum,
+        mask_source="",
+        cutout_needs_review=True,
+    )
+    return photo, truth

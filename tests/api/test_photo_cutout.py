@@ -3,18 +3,16 @@ photo's mask under a new name, the photo returned with method, confidence and re
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
 from generation.models import Photo
 from tests import synthetic
-from tests.factories import PhotoFactory
+from tests.incontext import busy_scene_photo, padded_box
 
 from .conftest import client_for, error_of
 
@@ -26,29 +24,10 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
-def padded_box(mask: np.ndarray, pad: float = 0.06) -> list[int]:
-    ys, xs = np.nonzero(mask)
-    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
-    px, py = round((x1 - x0) * pad), round((y1 - y0) * pad)
-    return [x0 - px, y0 - py, x1 + px, y1 + py]
-
-
 @pytest.fixture
 def busy_photo(org) -> tuple[Photo, np.ndarray]:
     """An in-context photo (a product on a cluttered background) that needs a cutout, with its true mask."""
-    image, truth = synthetic.busy_scene(seed=0)
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=92)
-    photo = PhotoFactory(
-        product__organization=org,
-        file=ContentFile(buf.getvalue(), name="desk.jpg"),
-        width=image.width,
-        height=image.height,
-        checksum="b" * 64,
-        mask_source="",
-        cutout_needs_review=True,
-    )
-    return photo, truth
+    return busy_scene_photo(org, checksum="b" * 64)
 
 
 def _post(api, photo_id: int, body: dict, **extra):
@@ -62,7 +41,7 @@ def _stored_mask(photo: Photo) -> np.ndarray:
 
 def test_a_box_cuts_the_product_out_and_clears_the_check(api, busy_photo):
     photo, truth = busy_photo
-    response = _post(api, photo.pk, {"box": padded_box(truth)})
+    response = _post(api, photo.pk, {"box": list(padded_box(truth))})
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["cutout_method"], body["mask_source"], body["cutout_needs_review"]) == ("guided", "guided", False)
@@ -73,10 +52,10 @@ def test_a_box_cuts_the_product_out_and_clears_the_check(api, busy_photo):
 
 def test_a_new_box_stores_a_new_mask_file(api, busy_photo, django_capture_on_commit_callbacks):
     photo, truth = busy_photo
-    _post(api, photo.pk, {"box": padded_box(truth)})
+    _post(api, photo.pk, {"box": list(padded_box(truth))})
     first = Photo.objects.get(pk=photo.pk).mask.name
     with django_capture_on_commit_callbacks(execute=True):  # the old file is removed once the new one is saved
-        second_response = _post(api, photo.pk, {"box": padded_box(truth, 0.1)})
+        second_response = _post(api, photo.pk, {"box": list(padded_box(truth, 0.1))})
     assert second_response.status_code == 200
     second = Photo.objects.get(pk=photo.pk).mask.name
     assert second != first and not default_storage.exists(first)
@@ -116,7 +95,7 @@ def test_bad_guides_are_a_400_with_a_code_and_change_nothing(api, busy_photo, bo
 
 def test_another_organizations_photo_is_a_404(other_api, busy_photo):
     photo, truth = busy_photo
-    response = _post(other_api, photo.pk, {"box": padded_box(truth)})
+    response = _post(other_api, photo.pk, {"box": list(padded_box(truth))})
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     photo.refresh_from_db()
     assert not photo.mask
@@ -124,9 +103,9 @@ def test_another_organizations_photo_is_a_404(other_api, busy_photo):
 
 def test_the_idempotency_key_replays_the_first_answer(api, busy_photo):
     photo, truth = busy_photo
-    first = _post(api, photo.pk, {"box": padded_box(truth)}, HTTP_IDEMPOTENCY_KEY="cut-1")
+    first = _post(api, photo.pk, {"box": list(padded_box(truth))}, HTTP_IDEMPOTENCY_KEY="cut-1")
     mask = Photo.objects.get(pk=photo.pk).mask.name
-    again = _post(api, photo.pk, {"box": padded_box(truth)}, HTTP_IDEMPOTENCY_KEY="cut-1")
+    again = _post(api, photo.pk, {"box": list(padded_box(truth))}, HTTP_IDEMPOTENCY_KEY="cut-1")
     assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert Photo.objects.get(pk=photo.pk).mask.name == mask  # not cut again

@@ -9,13 +9,13 @@ import time
 
 import numpy as np
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
 from generation.models import Photo
 from tests import synthetic
-from tests.factories import MembershipFactory, PhotoFactory
+from tests.factories import MembershipFactory
+from tests.incontext import busy_scene_photo, padded_box
 
 pytestmark = pytest.mark.django_db
 
@@ -27,26 +27,11 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def busy(org) -> tuple[Photo, np.ndarray]:
-    image, truth = synthetic.busy_scene(width=1024, height=1280, seed=0)
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=92)
-    photo = PhotoFactory(
-        product__organization=org,
-        file=ContentFile(buf.getvalue(), name="desk.jpg"),
-        width=image.width,
-        height=image.height,
-        checksum="c" * 64,
-        mask_source="",
-        cutout_needs_review=True,
-    )
-    return photo, truth
+    return busy_scene_photo(org, checksum="c" * 64, width=1024, height=1280)
 
 
-def box_of(mask: np.ndarray, pad: float = 0.06) -> list[int]:
-    ys, xs = np.nonzero(mask)
-    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
-    px, py = round((x1 - x0) * pad), round((y1 - y0) * pad)
-    return [x0 - px, y0 - py, x1 + px, y1 + py]
+def box_of(mask: np.ndarray) -> list[int]:
+    return list(padded_box(mask))
 
 
 def _post(client, name: str, photo: Photo, body) -> object:
