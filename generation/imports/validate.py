@@ -290,7 +290,9 @@ def _matrix_issues(row, ctx: Context) -> list[dict]:
 FIX_IMAGE = "upload_image_zip"
 FIX_FILE = "edit_file"
 FIX_CHECK_AGAIN = "check_again"
+FIX_AD_OPTIONS = "change_ad_options"  # an ad the platform's rules refuse: other ad options at confirm
 FIX_TEXTS = {
+    FIX_AD_OPTIONS: _("Choose an ad length and platform this product's markets take, then confirm again."),
     FIX_IMAGE: _("Put the image in a zip as %(name)s and re-check the failed rows."),
     FIX_FILE: _("Correct the file and upload it again."),
     FIX_CHECK_AGAIN: _("Use “Check the images again”."),
@@ -305,7 +307,7 @@ class ReportEntry(NamedTuple):
     code: str
     message: str
     image: str  # the failing image URL or file name, complete ("" when the issue is not about one image)
-    fix: str  # FIX_IMAGE, FIX_FILE or FIX_CHECK_AGAIN
+    fix: str  # FIX_IMAGE, FIX_FILE, FIX_CHECK_AGAIN or FIX_AD_OPTIONS
     zip_name: str  # for FIX_IMAGE: the file name the fix zip must use
 
     @property
@@ -334,12 +336,19 @@ def _entry(issue: dict) -> ReportEntry:
     if image:
         kind = "url" if "://" in image else "file"
         fix, zip_name = FIX_IMAGE, fix_name({"kind": kind, "value": image})
+    elif issue.get("fix") in FIX_TEXTS:  # an issue that names its own fix (a refused ad)
+        fix, zip_name = issue["fix"], ""
     else:
         fix = FIX_CHECK_AGAIN if issue.get("code") == "import_processing_failed" else FIX_FILE
         zip_name = ""
     return ReportEntry(
         issue.get("row", 0), issue.get("column", ""), issue["code"], message_for(issue), image, fix, zip_name
     )
+
+
+def how_to_fix(issue: dict) -> str:
+    """The sentence saying how to fix one issue, in the reader's language."""
+    return _entry(issue).how_to_fix
 
 
 def report_entries(catalog_import: CatalogImport) -> Iterator[ReportEntry]:
