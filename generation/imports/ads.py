@@ -75,10 +75,13 @@ def _aspect(matrix: dict, platform: str) -> str:
     return DEFAULT_AD_ASPECT
 
 
-def _issue(line: int, exc: AdInvalid) -> dict:
+def _issue(line: int, exc: AdInvalid, own: dict) -> dict:
+    """The refused ad as the row's issue: the column or option to change, and how (a value the row itself names
+    is corrected in the file; the import's ad options are chosen again at confirm)."""
     field = next(iter(exc.fields), "seconds") if getattr(exc, "fields", None) else "seconds"
     column = AD_COLUMNS.get(field, field)
-    fix = FIX_FILE if column == "aspect_ratios" else FIX_AD_OPTIONS
+    in_file = column == "aspect_ratios" or (field in own and column in ("ad_seconds", "ad_platform"))
+    fix = FIX_FILE if in_file else FIX_AD_OPTIONS
     return {"row": line, "column": column, "code": exc.code, "message": str(exc.message), "fix": fix}
 
 
@@ -91,19 +94,23 @@ def plan_ads(imp: CatalogImport, options: dict) -> tuple[list[PlannedAd], list[d
     skipped: list[dict] = []
     valid = imp.rows.filter(status=Row.Status.VALID).order_by("position")
     for line, data, sku, photos in valid.values_list("line", "data", "sku", "photos").iterator(chunk_size=CHUNK_ROWS):
-        checksums = tuple(dict.fromkeys(p["checksum"] for p in photos))[:MAX_AD_PHOTOS]
+        # A photo whose cutout was refused and has no mask cannot be placed in a shot.
+        usable = [p for p in photos if p.get("mask") or not p.get("cutout_needs_review")]
+        checksums = tuple(dict.fromkeys(p["checksum"] for p in usable))[:MAX_AD_PHOTOS]
         if not checksums:
             message = _("No photo of this product passed the image check: an ad needs at least one.")
             skipped.append({"row": line, "column": "image", "code": "ad_no_photo", "message": message,
                             "fix": FIX_FILE})  # fmt: skip
             continue
         matrix = data.get("matrix") or {}
+        own = data.get("ad") or {}  # our format's ad_seconds / ad_platform columns win over the import's options
+        row_platform = own.get("platform") or platform
         for market in matrix.get("markets") or []:
             ad = AdOptions(
                 market=market,
-                seconds=seconds,
-                platform=platform or None,
-                aspect_ratio=_aspect(matrix, platform),
+                seconds=own.get("seconds") or seconds,
+                platform=row_platform or None,
+                aspect_ratio=_aspect(matrix, row_platform),
                 resolution=options.get("resolution", "480p"),
                 engine=options.get("engine", "compositor"),
                 seed=_seed(imp, sku, market),
@@ -111,7 +118,7 @@ def plan_ads(imp: CatalogImport, options: dict) -> tuple[list[PlannedAd], list[d
             try:
                 quote = quote_ad(ad)
             except AdInvalid as exc:
-                skipped.append(_issue(line, exc))
+                skipped.append(_issue(line, exc, own))
                 continue
             planned.append(PlannedAd(line, sku, checksums, ad, quote.platform, quote.credits))
     return planned, skipped

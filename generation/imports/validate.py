@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from generation.constants import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS
 from generation.models import CatalogImport, Product
+from generation.pipeline.platforms import PLATFORMS
 from generation.presets import MARKETS_BY_SLUG
 
 from .formats import Issue, split_list
@@ -63,6 +64,8 @@ MESSAGES = {
     "invalid_seconds": _("Durations must be whole seconds from %(min)d to %(max)d; got %(value)s."),
     "unknown_language": _("No market captions in the language %(value)s."),
     "invalid_price": _("The price %(value)s is not a number."),
+    "invalid_ad_seconds": _("The ad length must be whole seconds from 1 to %(max)d; got %(value)s."),
+    "unknown_platform": _("Unknown platform %(value)s; use one of %(choices)s."),
     # images (worker)
     "url_not_allowed": _("Only http and https image URLs can be fetched."),
     "host_not_found": _("The image host could not be found."),
@@ -240,6 +243,33 @@ def _image_issues(row, ctx: Context) -> list[dict]:
     return issues
 
 
+MAX_AD_SECONDS = 600
+
+
+def _ad_issues(row, lists: dict) -> list[dict]:
+    """Our format's optional `ad_seconds` and `ad_platform`: the row's own ad length and platform (used when the
+    import makes ads), kept in `data["ad"]`; whether the platform takes them is checked when the ads are priced."""
+    ad: dict = {}
+    raw = (lists.get("ad_seconds") or "").strip()
+    issues: list[dict] = []
+    if raw:
+        value = int(raw) if raw.isdigit() else 0
+        if not 1 <= value <= MAX_AD_SECONDS:
+            issues.append(issue_dict(row.line, "ad_seconds", "invalid_ad_seconds", value=raw[:20], max=MAX_AD_SECONDS))
+        else:
+            ad["seconds"] = value
+    platform = (lists.get("ad_platform") or "").strip().lower()
+    if platform:
+        if platform not in PLATFORMS:
+            choices = ", ".join(sorted(PLATFORMS))
+            issues.append(issue_dict(row.line, "ad_platform", "unknown_platform", value=platform[:40], choices=choices))
+        else:
+            ad["platform"] = platform
+    if ad:
+        row.data["ad"] = ad
+    return issues
+
+
 def _matrix_issues(row, ctx: Context) -> list[dict]:
     lists = row.data.get("lists") or {}
     opts = ctx.options
@@ -274,6 +304,7 @@ def _matrix_issues(row, ctx: Context) -> list[dict]:
             )
         elif value not in seconds:
             seconds.append(value)
+    issues += _ad_issues(row, lists)
     row.data["matrix"] = {
         "markets": markets,
         "scenes": scenes or list(opts.get("scenes") or []),

@@ -94,7 +94,7 @@ class ConfirmForm(forms.Form):
     )
     ad_seconds = forms.TypedChoiceField(
         label=gettext_lazy("Ad length"),
-        choices=[(s, gettext_lazy("%(seconds)d seconds") % {"seconds": s}) for s in AD_LENGTHS],
+        choices=[(s, str(s)) for s in AD_LENGTHS],  # labelled in the reader's language in __init__
         coerce=int,
         initial=DEFAULT_AD_SECONDS,
         required=False,
@@ -112,6 +112,7 @@ class ConfirmForm(forms.Form):
             ("", _("None chosen")),
             *((slug, name) for slug, name, _a in platform_presets()),
         ]
+        self.fields["ad_seconds"].choices = [(s, _("%(seconds)d seconds") % {"seconds": s}) for s in AD_LENGTHS]
         self.fields["platform"].help_text = _(
             "Rows that name no formats get its aspect ratios; a row whose formats or lengths break its rules is "
             "named and nothing is made."

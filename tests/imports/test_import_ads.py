@@ -62,6 +62,7 @@ def _shopify_import(org, server) -> CatalogImport:
     return imp
 
 
+@pytest.mark.slow  # 11 photos cut out and 6 storyboards planned: 4–7 s on two shared cores
 def test_shopify_export_estimates_and_confirms_one_ad_per_product_and_market(org, allow_server):
     imp = _shopify_import(org, allow_server)
     assert imp.format == CatalogImport.Format.SHOPIFY and imp.rows_valid == len(PRODUCTS)
@@ -208,10 +209,33 @@ def test_the_ads_price_reads_in_simplified_chinese(client, member, allow_server,
         assert client.login(username=member.user.username, password=PASSWORD)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
         url = reverse("dashboard:import_detail", args=[imp.pk])
-        assert "广告时长" in client.get(url).content.decode()
+        page = client.get(url).content.decode()
+        assert "广告时长" in page and "10 秒" in page and "10 seconds" not in page
         html = client.get(url, {"output": "ads", "ad_seconds": "10", "platform": "tiktok"}, HTTP_HX_REQUEST="true")
         text = html.content.decode()
         assert "确认后将在一个批次中制作 1 个广告" in text and "以下商品不会制作广告" in text
         assert "Confirming makes" not in text and "Correct the file" not in text
     finally:
         trans_real._translations = {}
+
+
+def test_our_format_names_a_rows_ad_length_and_platform(org, allow_server):
+    grant_credits(organization=org, credits=5000, reason="ads import tests")
+    photo = lambda name, seed: allow_server.image(f"/{name}.jpg", product_jpeg(seed, (256, 320)))  # noqa: E731
+    lines = [
+        "sku,title,image_url,markets,ad_seconds,ad_platform",
+        f"R-1,Short one,{photo('r1', 71)},us,6,",
+        f"R-2,Bumper,{photo('r2', 72)},us,10,youtube",
+        f"R-3,Typo,{photo('r3', 73)},us,ten,myspace",
+    ]
+    imp = services.stage_import(organization=org, csv_upload=csv_bytes(lines), filename="own.csv")
+    # Values that are not a length or a platform at all are the file's row issues at once.
+    staged = {(e.row, e.column, e.code) for e in report_entries(imp)}
+    assert staged == {(4, "ad_seconds", "invalid_ad_seconds"), (4, "ad_platform", "unknown_platform")}
+    imp = services.process_import(imp.pk)
+    estimate = services.estimate_import(imp, services.VideoOptions(output="ads", ad_seconds=30))
+    # R-1 takes its own 6 s (not the import's 30 s); YouTube takes no 10 s ad: R-2 is fixed in the file.
+    assert [(a["sku"], a["seconds"]) for a in estimate.ads] == [("R-1", 6.0)]
+    assert [(i["row"], i["column"], i["code"], i["fix"]) for i in estimate.skipped] == [
+        (3, "ad_seconds", "ad_length_not_allowed", "edit_file")
+    ]
