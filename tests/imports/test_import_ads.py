@@ -4,9 +4,11 @@ the platform's rules refuse is a row issue with its code and fix, and nothing is
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -239,3 +241,20 @@ def test_our_format_names_a_rows_ad_length_and_platform(org, allow_server):
     assert [(i["row"], i["column"], i["code"], i["fix"]) for i in estimate.skipped] == [
         (3, "ad_seconds", "ad_length_not_allowed", "edit_file")
     ]
+
+
+def test_a_woocommerce_product_with_several_images_is_one_ad_from_the_command_line(org, allow_server, tmp_path):
+    from tests.imports.test_platforms import woo_export
+
+    grant_credits(organization=org, credits=5000, reason="ads import tests")
+    path = tmp_path / "woo.csv"
+    path.write_bytes(woo_export(allow_server))  # the hoodie: two URLs in its Images cell and a variation's image
+    out = io.StringIO()
+    args = ["--org", org.slug, "--markets", "de", "--ads", "--ad-seconds", "6", "--confirm"]
+    call_command("import_catalog", str(path), *args, stdout=out)
+    one_ad = pricing.credits_for_video(engine="compositor", resolution="480p", seconds=6)
+    assert f"confirming makes 2 ad(s) for {2 * one_ad} credits" in out.getvalue()
+    jobs = {j.photo.product.sku: j for j in Job.objects.filter(organization=org).select_related("photo__product")}
+    assert set(jobs) == {"woo-hoodie", "woo-cap"} and {j.format for j in jobs.values()} == {"ad"}
+    assert (len(jobs["woo-hoodie"].ad_photos), len(jobs["woo-cap"].ad_photos)) == (3, 1)
+    assert credits_for(org).reserved == 2 * one_ad
