@@ -5,6 +5,7 @@ the platform's rules refuse is a row issue with its code and fix, and nothing is
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from generation.imports import services
 from generation.imports.validate import report_entries
 from generation.models import Batch, CatalogImport, Job, Photo, Product
 from shop_video.merchants.api_keys import create_api_key
-from tests.factories import PASSWORD
+from tests.e2e.conftest import browser_context, page  # noqa: F401 (the e2e tests' Chromium, imported fixtures)
+from tests.factories import PASSWORD, MembershipFactory, ensure_presets
 from tests.imports.conftest import csv_bytes, product_jpeg
 
 pytestmark = pytest.mark.django_db
@@ -178,8 +180,8 @@ def test_the_dashboard_prices_the_ads_beside_the_balance_and_confirms_them(clien
     imp = _our_import(org, allow_server)
     assert client.login(username=member.user.username, password=PASSWORD)
     url = reverse("dashboard:import_detail", args=[imp.pk])
-    page = client.get(url).content.decode()
-    assert 'name="output"' in page and 'name="ad_seconds"' in page
+    detail = client.get(url).content.decode()
+    assert 'name="output"' in detail and 'name="ad_seconds"' in detail
     params = {"output": "ads", "ad_seconds": "10", "platform": "tiktok"}
     html = client.get(url, params, HTTP_HX_REQUEST="true").content.decode()
     estimate = services.estimate_import(imp, services.VideoOptions(output="ads", ad_seconds=10, platform="tiktok"))
@@ -211,8 +213,8 @@ def test_the_ads_price_reads_in_simplified_chinese(client, member, allow_server,
         assert client.login(username=member.user.username, password=PASSWORD)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
         url = reverse("dashboard:import_detail", args=[imp.pk])
-        page = client.get(url).content.decode()
-        assert "广告时长" in page and "10 秒" in page and "10 seconds" not in page
+        detail = client.get(url).content.decode()
+        assert "广告时长" in detail and "10 秒" in detail and "10 seconds" not in detail
         html = client.get(url, {"output": "ads", "ad_seconds": "10", "platform": "tiktok"}, HTTP_HX_REQUEST="true")
         text = html.content.decode()
         assert "确认后将在一个批次中制作 1 个广告" in text and "以下商品不会制作广告" in text
@@ -258,3 +260,33 @@ def test_a_woocommerce_product_with_several_images_is_one_ad_from_the_command_li
     assert set(jobs) == {"woo-hoodie", "woo-cap"} and {j.format for j in jobs.values()} == {"ad"}
     assert (len(jobs["woo-hoodie"].ad_photos), len(jobs["woo-cap"].ad_photos)) == (3, 1)
     assert credits_for(org).reserved == 2 * one_ad
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_asking_for_ads_prices_them_and_confirms_that_price(page, live_server, allow_server):  # noqa: F811 (the fixture)
+    ensure_presets()
+    org = MembershipFactory(user__username="ad@example.com", user__email="ad@example.com").organization
+    imp = _our_import(org, allow_server)
+    base = live_server.url
+    page.goto(f"{base}{reverse('login')}")
+    page.locator("#id_username").fill("ad@example.com")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}{reverse('dashboard:import_detail', args=[imp.pk])}")
+    page.get_by_label("Ads: one per product and market, with all its photos").check()
+    page.locator("#id_ad_seconds").select_option("10")
+    page.locator("#id_platform").select_option("tiktok")
+    estimate = services.estimate_import(imp, services.VideoOptions(output="ads", ad_seconds=10, platform="tiktok"))
+    page.wait_for_selector(f'#import-estimate [data-ads="1"][data-credits="{estimate.credits}"]')
+    assert "aspect_not_allowed" in page.locator("#import-estimate-skipped").inner_text()
+    assert page.locator("#import-estimate [data-credit-standing]").is_visible()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Confirm and make the videos").click()
+    page.wait_for_url(re.compile(r".*/batches/\d+/$"))
+    batch = Batch.objects.get(organization=org)
+    assert list(batch.jobs.values_list("format", "seconds", "platform")) == [("ad", 10, "tiktok")]
+    assert credits_for(org).reserved == estimate.credits
+    assert page.js_errors == []
