@@ -22,11 +22,13 @@ from generation.models import (
     Photo,
     Product,
 )
+from generation.services.ads import submit_ads
 from generation.services.errors import MatrixInvalid
 from generation.services.storage import _delete_files
 from generation.services.submission import VariantMatrix, _expand, max_videos_per_batch, submit_batch
 from shop_video.core.errors import BadInputError
 
+from . import ads as import_ads
 from .options import CHUNK_ROWS, ImportNotConfirmable, Row, VideoOptions
 
 if TYPE_CHECKING:
@@ -85,6 +87,10 @@ class ImportEstimate:
     seconds: float
     issues: tuple[dict, ...] = ()
     options: dict = field(default_factory=dict)
+    # Asking for ads: each ad confirm makes (row, sku, market, platform, seconds, credits, …), and the row issues
+    # of the products that get none (not made, nothing reserved; the others still go).
+    ads: tuple[dict, ...] = ()
+    skipped: tuple[dict, ...] = ()
 
     @property
     def confirmable(self) -> bool:
@@ -165,6 +171,32 @@ def _plan(imp: CatalogImport, options: dict) -> ImportEstimate:
     return ImportEstimate(videos, credits, seconds, (), options)
 
 
+def _plan_ads(imp: CatalogImport, options: dict) -> tuple[ImportEstimate, list[import_ads.PlannedAd]]:
+    """The ads' estimate: every product's ad per market quoted by the ads service; when no product can have one,
+    their issues refuse the confirm."""
+    planned, skipped = import_ads.plan_ads(imp, options)
+    if not planned:
+        issues = skipped or [
+            {"row": 0, "column": "rows", "code": "no_valid_rows", "message": _("No row can be imported.")}
+        ]
+        return ImportEstimate(0, 0, 0.0, tuple(issues), options, (), tuple(skipped)), []
+    if len(planned) > max_videos_per_batch():
+        message = _("This would make %(count)d videos; at most %(max)d per batch.") % {
+            "count": len(planned),
+            "max": max_videos_per_batch(),
+        }
+        issue = {"row": 0, "column": "matrix", "code": MatrixInvalid.code, "message": message}
+        return ImportEstimate(0, 0, 0.0, (issue,), options, (), tuple(skipped)), []
+    seconds = sum(float(ad.options.seconds) for ad in planned)
+    credits = sum(ad.credits for ad in planned)
+    ads = tuple(ad.as_dict() for ad in planned)
+    return ImportEstimate(len(planned), credits, seconds, (), options, ads, tuple(skipped)), planned
+
+
+def _plan_for(imp: CatalogImport, options: dict) -> ImportEstimate:
+    return _plan_ads(imp, options)[0] if import_ads.wants_ads(options) else _plan(imp, options)
+
+
 def estimate_import(catalog_import: CatalogImport, video_options: VideoOptions | None = None) -> ImportEstimate:
     """The price shown before a confirm: what confirm_import with these video options would make (the same
     expansion, _plan), or the issues that would refuse it. Raises ImportNotConfirmable when the import is not
@@ -174,7 +206,7 @@ def estimate_import(catalog_import: CatalogImport, video_options: VideoOptions |
         raise ImportNotConfirmable(_("This import is already confirmed: see its batch."), "import_confirmed")
     if imp.status != CatalogImport.Status.READY:
         raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
-    return _plan(imp, _with_video_options(imp, video_options))
+    return _plan_for(imp, _with_video_options(imp, video_options))
 
 
 def confirm_import(
@@ -200,7 +232,8 @@ def confirm_import(
         if imp.status != CatalogImport.Status.READY:
             raise ImportNotConfirmable(_("This import is not ready to be confirmed."), "import_not_ready")
         options = _with_video_options(imp, video_options)
-        planned = _plan(imp, options)
+        wants_ads = import_ads.wants_ads(options)
+        planned, planned_ads = _plan_ads(imp, options) if wants_ads else (_plan(imp, options), [])
         if planned.issues:
             raise refusal(list(planned.issues))
         if expected_credits is not None and expected_credits != planned.credits:
@@ -214,24 +247,36 @@ def confirm_import(
             )
         imp.options = options
         groups: dict[tuple, list[Photo]] = {}
+        photos_by_row: dict[int, list[Photo]] = {}
         rows = imp.rows.filter(status=Row.Status.VALID).order_by("position")
         chunk: list[Row] = []
         for row in rows.iterator(chunk_size=CHUNK_ROWS):
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
-                _upsert_chunk(imp, chunk, groups)
+                _upsert_chunk(imp, chunk, groups, photos_by_row)
                 chunk = []
-        _upsert_chunk(imp, chunk, groups)
+        _upsert_chunk(imp, chunk, groups, photos_by_row)
+        name = _("CSV import: %(name)s") % {"name": imp.original_name or imp.pk}
         try:
-            batch = submit_batch(
-                organization=imp.organization,
-                user=user,
-                photos=[],
-                matrix=None,
-                source=Batch.Source.CSV,
-                name=_("CSV import: %(name)s") % {"name": imp.original_name or imp.pk},
-                groups=[(photos, _matrix(options, key)) for key, photos in groups.items()],
-            )
+            if wants_ads:
+                batch = submit_ads(
+                    organization=imp.organization,
+                    user=user,
+                    source=Batch.Source.CSV,
+                    name=name,
+                    requests=import_ads.ad_requests(planned_ads, photos_by_row),
+                )
+                import_ads.record_skipped(imp, planned.skipped)
+            else:
+                batch = submit_batch(
+                    organization=imp.organization,
+                    user=user,
+                    photos=[],
+                    matrix=None,
+                    source=Batch.Source.CSV,
+                    name=name,
+                    groups=[(photos, _matrix(options, key)) for key, photos in groups.items()],
+                )
         except BadInputError as exc:
             transaction.set_rollback(True)
             raise ImportNotConfirmable(exc.message, exc.code, getattr(exc, "fields", None)) from exc
@@ -289,7 +334,9 @@ def _price(text: str) -> Decimal | None:
         return None
 
 
-def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[Photo]]) -> None:
+def _upsert_chunk(
+    imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[Photo]], photos_by_row: dict[int, list[Photo]]
+) -> None:
     if not rows:
         return
     org_id = imp.organization_id
@@ -347,6 +394,7 @@ def _upsert_chunk(imp: CatalogImport, rows: list[Row], groups: dict[tuple, list[
                 existing[(product.pk, staged["checksum"])] = photo
             photos.append(photo)
         groups.setdefault(_matrix_key(r.data), []).extend(photos)
+        photos_by_row[r.line] = photos
     Row.objects.bulk_update(rows, ["product"])
 
 

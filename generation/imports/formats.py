@@ -7,6 +7,7 @@ Our format (one row per product)::
 `image_url` and `image_file` may name several images separated by `|`; `markets`, `scenes`, `aspect_ratios` and
 `seconds` are lists separated by `|`, or by `,` or `;` inside a quoted field (`"us,de"`); empty means the
 import's defaults. `title_xx` columns carry localized titles (xx = a caption language such as de, ja, pt-br).
+`ad_seconds` and `ad_platform` (optional) set the row's ad length and platform when the import makes ads.
 
 Shopify (several rows per Handle: the first carries Title/Type, the next ones variants and images): one product
 per Handle; sku = its first Variant SKU, else the Handle; category from Product Category or Type (best effort);
@@ -173,7 +174,7 @@ def shopvideo_drafts(header: list[str], records: Iterator[tuple[int, list[str]]]
             if value:
                 d.titles[lang] = value
                 d.texts.append((row, name, value))
-        for name in ("markets", "scenes", "aspect_ratios", "seconds"):
+        for name in ("markets", "scenes", "aspect_ratios", "seconds", "ad_seconds", "ad_platform"):
             d.lists[name] = cols.get(cells, name)
         for value in cols.get(cells, "image_url").split("|"):
             d.add_image("url", value, row, "image_url")

@@ -66,13 +66,20 @@ class VideoOptions:
     caption_price: bool = False
     caption_cta: bool = False
     looks: tuple[str, ...] = ()  # model looks for every row; only the DiT engine draws a person (look_needs_dit)
+    output: str = "videos"  # "ads": one ad per product and market instead of one video per photo and variant
+    ad_seconds: int | None = None  # the ads' length (default 15 s); the platform's rules decide which it takes
+    ad_platform: str = ""  # the ads' platform; else `platform`, else each market's first for the format
 
     def as_options(self) -> dict:
-        return {
+        options = {
             "platform": self.platform,
             "looks": list(self.looks),
             "captions": {"enabled": self.captions, "price": self.caption_price, "cta": self.caption_cta},
+            "output": self.output,
         }
+        if self.output == "ads":
+            options.update(ad_seconds=self.ad_seconds, ad_platform=self.ad_platform)
+        return options
 
 
 def max_rows() -> int:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from generation.constants import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS
 from generation.models import CatalogImport, Product
+from generation.pipeline.platforms import PLATFORMS
 from generation.presets import MARKETS_BY_SLUG
 
 from .formats import Issue, split_list
@@ -63,6 +64,8 @@ MESSAGES = {
     "invalid_seconds": _("Durations must be whole seconds from %(min)d to %(max)d; got %(value)s."),
     "unknown_language": _("No market captions in the language %(value)s."),
     "invalid_price": _("The price %(value)s is not a number."),
+    "invalid_ad_seconds": _("The ad length must be whole seconds from 1 to %(max)d; got %(value)s."),
+    "unknown_platform": _("Unknown platform %(value)s; use one of %(choices)s."),
     # images (worker)
     "url_not_allowed": _("Only http and https image URLs can be fetched."),
     "host_not_found": _("The image host could not be found."),
@@ -240,6 +243,33 @@ def _image_issues(row, ctx: Context) -> list[dict]:
     return issues
 
 
+MAX_AD_SECONDS = 600
+
+
+def _ad_issues(row, lists: dict) -> list[dict]:
+    """Our format's optional `ad_seconds` and `ad_platform`: the row's own ad length and platform (used when the
+    import makes ads), kept in `data["ad"]`; whether the platform takes them is checked when the ads are priced."""
+    ad: dict = {}
+    raw = (lists.get("ad_seconds") or "").strip()
+    issues: list[dict] = []
+    if raw:
+        value = int(raw) if raw.isdigit() else 0
+        if not 1 <= value <= MAX_AD_SECONDS:
+            issues.append(issue_dict(row.line, "ad_seconds", "invalid_ad_seconds", value=raw[:20], max=MAX_AD_SECONDS))
+        else:
+            ad["seconds"] = value
+    platform = (lists.get("ad_platform") or "").strip().lower()
+    if platform:
+        if platform not in PLATFORMS:
+            choices = ", ".join(sorted(PLATFORMS))
+            issues.append(issue_dict(row.line, "ad_platform", "unknown_platform", value=platform[:40], choices=choices))
+        else:
+            ad["platform"] = platform
+    if ad:
+        row.data["ad"] = ad
+    return issues
+
+
 def _matrix_issues(row, ctx: Context) -> list[dict]:
     lists = row.data.get("lists") or {}
     opts = ctx.options
@@ -274,6 +304,7 @@ def _matrix_issues(row, ctx: Context) -> list[dict]:
             )
         elif value not in seconds:
             seconds.append(value)
+    issues += _ad_issues(row, lists)
     row.data["matrix"] = {
         "markets": markets,
         "scenes": scenes or list(opts.get("scenes") or []),
@@ -290,7 +321,9 @@ def _matrix_issues(row, ctx: Context) -> list[dict]:
 FIX_IMAGE = "upload_image_zip"
 FIX_FILE = "edit_file"
 FIX_CHECK_AGAIN = "check_again"
+FIX_AD_OPTIONS = "change_ad_options"  # an ad the platform's rules refuse: other ad options at confirm
 FIX_TEXTS = {
+    FIX_AD_OPTIONS: _("Choose an ad length and platform this product's markets take, then confirm again."),
     FIX_IMAGE: _("Put the image in a zip as %(name)s and re-check the failed rows."),
     FIX_FILE: _("Correct the file and upload it again."),
     FIX_CHECK_AGAIN: _("Use “Check the images again”."),
@@ -305,7 +338,7 @@ class ReportEntry(NamedTuple):
     code: str
     message: str
     image: str  # the failing image URL or file name, complete ("" when the issue is not about one image)
-    fix: str  # FIX_IMAGE, FIX_FILE or FIX_CHECK_AGAIN
+    fix: str  # FIX_IMAGE, FIX_FILE, FIX_CHECK_AGAIN or FIX_AD_OPTIONS
     zip_name: str  # for FIX_IMAGE: the file name the fix zip must use
 
     @property
@@ -334,12 +367,19 @@ def _entry(issue: dict) -> ReportEntry:
     if image:
         kind = "url" if "://" in image else "file"
         fix, zip_name = FIX_IMAGE, fix_name({"kind": kind, "value": image})
+    elif issue.get("fix") in FIX_TEXTS:  # an issue that names its own fix (a refused ad)
+        fix, zip_name = issue["fix"], ""
     else:
         fix = FIX_CHECK_AGAIN if issue.get("code") == "import_processing_failed" else FIX_FILE
         zip_name = ""
     return ReportEntry(
         issue.get("row", 0), issue.get("column", ""), issue["code"], message_for(issue), image, fix, zip_name
     )
+
+
+def how_to_fix(issue: dict) -> str:
+    """The sentence saying how to fix one issue, in the reader's language."""
+    return _entry(issue).how_to_fix
 
 
 def report_entries(catalog_import: CatalogImport) -> Iterator[ReportEntry]:

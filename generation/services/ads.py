@@ -114,6 +114,27 @@ def _check_options(options: AdOptions) -> tuple[MarketPreset, str]:
     return market, platform
 
 
+@dataclass(frozen=True)
+class AdQuote:
+    """An ad request checked against the platform's rules, priced without planning: the storyboard the planner
+    makes is exactly round(seconds · fps) frames, so its length and price are known before any photo is read."""
+
+    market: MarketPreset
+    platform: str
+    seconds: float
+    credits: int
+
+
+def quote_ad(options: AdOptions) -> AdQuote:
+    """The platform, length and price of the ad `options` ask for (what `plan_ad` charges for an unedited plan);
+    raises AdInvalid with the rule's code (ad_length_not_allowed, aspect_not_allowed, bad_platform,
+    invalid_matrix) before anything is read."""
+    market, platform = _check_options(options)
+    seconds = round(float(options.seconds) * DEFAULT_FPS) / DEFAULT_FPS
+    credits = pricing.credits_for_video(engine=options.engine, resolution=options.resolution, seconds=seconds)
+    return AdQuote(market, platform, round(seconds, 4), credits)
+
+
 def _scene(market: MarketPreset, slug: str | None) -> Scene:
     slug = slug or MARKETS_BY_SLUG[market.slug].scenes[0]
     scene = Scene.objects.filter(slug=slug).first()
@@ -325,42 +346,78 @@ def submit_ad(
     if source not in Batch.Source.values:
         raise MatrixInvalid({"source": [_("Unknown source %(value)s.") % {"value": source}]})
     plan = plan_ad(organization=organization, photos=photos, options=options)
-    board = plan.storyboard
     now = timezone.now()
     with transaction.atomic():
         _hold_products(organization, plan.photos)
-        batch = Batch.objects.create(
-            organization=organization,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-            source=source,
-            name=(name or plan.photos[0].product.title).strip()[:200],
-        )
-        job = Job.objects.create(
-            organization=organization,
-            batch=batch,
-            photo=plan.photos[0],
-            market=plan.market,
-            scene=plan.scene,
-            aspect_ratio=board["aspect_ratio"],
-            resolution=board["resolution"],
-            seconds=math.ceil(plan.seconds),
-            fps=board["fps"],
-            engine=board["engine"],
-            seed=board["seed"],
-            credits=plan.credits,
-            platform=board["platform"],
-            format="ad",
-            storyboard=board,
-            ad_photos=board["photo_ids"],
-            audio=plan.audio,
-            max_attempts=int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS),
-            state=Job.State.QUEUED,
-            queued_at=now,
-        )
+        batch = _new_batch(organization, user, source, name or plan.photos[0].product.title)
+        job = _ad_job(organization, batch, plan, now)
         ledger.reserve_jobs(organization=organization, credits_by_job={job.pk: job.credits})
         transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=[job]))
         transaction.on_commit(dispatch_jobs_safely)
     return job
+
+
+def submit_ads(
+    *,
+    organization: Organization,
+    requests: Sequence[tuple[Sequence[Photo], AdOptions]],
+    user=None,
+    source: str = "api",
+    name: str = "",
+) -> Batch:
+    """Several ads (one product's photos and the ad's options each) as ONE Batch: every storyboard planned like
+    `submit_ad` plans one, then the batch, a Job per ad and all their credits reserved in one transaction. The
+    first request that cannot be planned raises its error and nothing is made."""
+    if source not in Batch.Source.values:
+        raise MatrixInvalid({"source": [_("Unknown source %(value)s.") % {"value": source}]})
+    if not requests:
+        raise MatrixInvalid({"photos": [_("Choose at least one photo.")]})
+    plans = [plan_ad(organization=organization, photos=photos, options=options) for photos, options in requests]
+    now = timezone.now()
+    with transaction.atomic():
+        _hold_products(organization, [p for plan in plans for p in plan.photos])
+        batch = _new_batch(organization, user, source, name or plans[0].photos[0].product.title)
+        jobs = [_ad_job(organization, batch, plan, now) for plan in plans]
+        ledger.reserve_jobs(organization=organization, credits_by_job={job.pk: job.credits for job in jobs})
+        transaction.on_commit(lambda: batch_submitted.send(sender=Batch, batch=batch, jobs=jobs))
+        transaction.on_commit(dispatch_jobs_safely)
+    return batch
+
+
+def _new_batch(organization: Organization, user, source: str, name: str) -> Batch:
+    return Batch.objects.create(
+        organization=organization,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        source=source,
+        name=name.strip()[:200],
+    )
+
+
+def _ad_job(organization: Organization, batch: Batch, plan: AdPlan, now) -> Job:
+    """The queued Job of one planned ad: its storyboard stored as planned, rendered as it is by the worker."""
+    board = plan.storyboard
+    return Job.objects.create(
+        organization=organization,
+        batch=batch,
+        photo=plan.photos[0],
+        market=plan.market,
+        scene=plan.scene,
+        aspect_ratio=board["aspect_ratio"],
+        resolution=board["resolution"],
+        seconds=math.ceil(plan.seconds),
+        fps=board["fps"],
+        engine=board["engine"],
+        seed=board["seed"],
+        credits=plan.credits,
+        platform=board["platform"],
+        format="ad",
+        storyboard=board,
+        ad_photos=board["photo_ids"],
+        audio=plan.audio,
+        max_attempts=int(settings.SHOPVIDEO_JOB_MAX_ATTEMPTS),
+        state=Job.State.QUEUED,
+        queued_at=now,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from generation.constants import ASPECT_RATIOS, RESOLUTIONS
 from generation.imports import processing, selectors, services
+from generation.imports.ads import DEFAULT_AD_SECONDS
 from generation.imports.recheck import failed_image_rows
-from generation.imports.validate import report_csv_lines, report_entries
+from generation.imports.validate import how_to_fix, report_csv_lines, report_entries
 from generation.models import CatalogImport, MarketPreset
+from generation.pipeline.ads.rules import AD_LENGTHS
 from shop_video.merchants.models import Membership
 
 from .forms import GenerateForm, market_name, platform_presets
@@ -80,6 +82,27 @@ class ConfirmForm(forms.Form):
     captions = GenerateForm.base_fields["captions"]
     caption_price = GenerateForm.base_fields["caption_price"]
     caption_cta = GenerateForm.base_fields["caption_cta"]
+    output = forms.ChoiceField(
+        label=gettext_lazy("Make"),
+        choices=[
+            ("videos", gettext_lazy("Videos: one per photo and format")),
+            ("ads", gettext_lazy("Ads: one per product and market, with all its photos")),
+        ],
+        initial="videos",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    ad_seconds = forms.TypedChoiceField(
+        label=gettext_lazy("Ad length"),
+        choices=[(s, str(s)) for s in AD_LENGTHS],  # labelled in the reader's language in __init__
+        coerce=int,
+        initial=DEFAULT_AD_SECONDS,
+        required=False,
+        help_text=gettext_lazy(
+            "For ads: a product whose market's platform does not take this length is named in the price and gets no "
+            "ad; the others go."
+        ),
+    )
     # The price the page showed (the live estimate writes it): confirm refuses if the price is no longer that.
     expected_credits = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
@@ -89,6 +112,7 @@ class ConfirmForm(forms.Form):
             ("", _("None chosen")),
             *((slug, name) for slug, name, _a in platform_presets()),
         ]
+        self.fields["ad_seconds"].choices = [(s, _("%(seconds)d seconds") % {"seconds": s}) for s in AD_LENGTHS]
         self.fields["platform"].help_text = _(
             "Rows that name no formats get its aspect ratios; a row whose formats or lengths break its rules is "
             "named and nothing is made."
@@ -105,6 +129,8 @@ class ConfirmForm(forms.Form):
             captions=bool(data.get("captions")),
             caption_price=bool(data.get("caption_price")),
             caption_cta=bool(data.get("caption_cta")),
+            output=data.get("output") or "videos",
+            ad_seconds=data.get("ad_seconds") or DEFAULT_AD_SECONDS,
         )
 
 
@@ -176,6 +202,10 @@ def _estimate_context(estimate: services.ImportEstimate | None, errors: list[str
         "estimate_errors": errors,
         "estimate_refusal": refusal.message if refusal else "",
         "estimate_issues": estimate.issues[:ESTIMATE_ISSUES] if estimate else (),
+        "estimate_ads": estimate.ads[:ESTIMATE_ISSUES] if estimate else (),
+        "estimate_skipped": [{**i, "how_to_fix": how_to_fix(i)} for i in estimate.skipped[:ESTIMATE_ISSUES]]
+        if estimate
+        else [],
     }
 
 
@@ -249,9 +279,16 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         if row_issues or not on_fields:
             form.add_error(None, exc.message)
         return _detail_page(request, imp, form, option_issues=row_issues, status=400)
-    messages.success(
-        request, _("The import was confirmed: %(count)d videos are queued.") % {"count": batch.jobs.count()}
-    )
+    count = batch.jobs.count()
+    if form.video_options().output == "ads":
+        message = ngettext(
+            "The import was confirmed: %(count)d ad is queued.",
+            "The import was confirmed: %(count)d ads are queued.",
+            count,
+        )
+    else:
+        message = _("The import was confirmed: %(count)d videos are queued.")
+    messages.success(request, message % {"count": count})
     return redirect("dashboard:batch_detail", pk=batch.pk)
 
 

@@ -413,7 +413,7 @@ def test_the_estimate_is_in_the_openapi_schema_with_examples(client):
     request = operation["requestBody"]["content"]["application/json"]
     assert request["examples"]["ForTikTokWithCaptionsAndAPriceTag"]["value"]["platform"] == "tiktok"
     ok = operation["responses"]["200"]["content"]["application/json"]
-    assert ok["schema"]["$ref"].endswith("/Estimate")
+    assert ok["schema"]["$ref"].endswith("/ImportEstimate")  # the price, and with ads each ad and skipped product
     assert ok["examples"]["ThePrice"]["value"] == {"credits": 40, "videos": 8, "seconds": 40.0}
     assert {"400", "404", "409"} <= operation["responses"].keys()
     confirm_body = schema["paths"]["/api/v1/imports/{id}/confirm"]["post"]["requestBody"]["content"]

@@ -32,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--captions", action="store_true", help="Caption overlay (title)")
         parser.add_argument("--caption-price", action="store_true", help="With --captions: the price tag")
         parser.add_argument("--caption-cta", action="store_true", help="With --captions: the call to action")
+        parser.add_argument("--ads", action="store_true", help="One ad per product and market instead of videos")
+        parser.add_argument("--ad-seconds", type=int, default=None, help="With --ads: the ads' length (default 15)")
+        parser.add_argument("--ad-platform", default="", help="With --ads: the ads' platform, e.g. tiktok")
         parser.add_argument("--confirm", action="store_true", help="Queue the valid rows as one batch")
 
     def handle(self, *args, file: str, org: str, zip_path: str | None, confirm: bool, **opts) -> None:
@@ -68,14 +71,20 @@ class Command(BaseCommand):
             captions=opts["captions"],
             caption_price=opts["caption_price"],
             caption_cta=opts["caption_cta"],
+            output="ads" if opts["ads"] else "videos",
+            ad_seconds=opts["ad_seconds"],
+            ad_platform=opts["ad_platform"],
         )
         if imp.status == CatalogImport.Status.READY:
             # The price of what --confirm with these options makes, or what would refuse it (as on the page).
             estimate = services.estimate_import(imp, video_options)
             for issue in estimate.issues:
                 self.stdout.write(f"row {issue['row']}\t{issue['column']}\t{issue['code']}\t{issue['message']}")
+            for issue in estimate.skipped:  # ads: products that get none
+                self.stdout.write(f"row {issue['row']}\t{issue['column']}\t{issue['code']}\t{issue['message']}")
             if estimate.confirmable:
-                self.stdout.write(f"confirming makes {estimate.videos} video(s) for {estimate.credits} credits")
+                kind = "ad(s)" if opts["ads"] else "video(s)"
+                self.stdout.write(f"confirming makes {estimate.videos} {kind} for {estimate.credits} credits")
         if confirm:
             try:
                 batch = services.confirm_import(catalog_import=imp, video_options=video_options)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from generation.imports import selectors, services
 from generation.imports.recheck import failed_image_rows
-from generation.imports.validate import report_csv_lines, report_entries
+from generation.imports.validate import how_to_fix, report_csv_lines, report_entries
 from generation.models import CatalogImport
 from generation.pipeline.platforms import PLATFORMS
 
@@ -67,6 +67,28 @@ class ImportConfirmSerializer(StrictSerializer):
         help_text="Model look slugs for every row's videos. Only with the import's engine `dit`: the compositor draws "
         "no person, so looks with it refuse the estimate and the confirm (400 `look_needs_dit`, nothing reserved).",
     )
+    output = serializers.ChoiceField(
+        choices=["videos", "ads"],
+        required=False,
+        default="videos",
+        help_text="`videos` (default): one video per photo and variant. `ads`: ONE ad per product (a Shopify "
+        "handle, a WooCommerce product or a row of ours, with all its photos, at most 8) and market, planned like "
+        "`POST /api/v1/jobs` with `format` `ad`; captions and looks are for videos only.",
+    )
+    ad_seconds = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=600,
+        help_text="With `output` `ads`: the ads' length (default 15). A product whose market's platform does not "
+        "take it gets a row issue (`ad_length_not_allowed`, fix `change_ad_options`) and no ad; the others go.",
+    )
+    ad_platform = serializers.ChoiceField(
+        choices=sorted(PLATFORMS),
+        required=False,
+        allow_null=True,
+        help_text="With `output` `ads`: the ads' platform; else `platform`, else each market's first platform "
+        "for the format (the row's first `aspect_ratios`, else the platform's first, else 9:16).",
+    )
     expected_credits = serializers.IntegerField(
         required=False,
         min_value=0,
@@ -86,6 +108,9 @@ def _video_options(form: ImportConfirmSerializer) -> services.VideoOptions:
         caption_price=captions.get("price", False),
         caption_cta=captions.get("cta", False),
         looks=tuple(form.validated_data.get("model_looks") or ()),
+        output=form.validated_data.get("output") or "videos",
+        ad_seconds=form.validated_data.get("ad_seconds"),
+        ad_platform=form.validated_data.get("ad_platform") or "",
     )
 
 
@@ -116,11 +141,43 @@ class ReportIssueSerializer(serializers.Serializer):
     message = serializers.CharField()
     image = serializers.CharField(allow_null=True, help_text="The failing image URL or file, complete; else null.")
     fix = serializers.ChoiceField(
-        choices=["upload_image_zip", "edit_file", "check_again"],
+        choices=["upload_image_zip", "edit_file", "check_again", "change_ad_options"],
         help_text="`upload_image_zip`: send the image as `zip_name` in a zip to `POST /api/v1/imports/{id}/recheck`; "
-        "`edit_file`: correct the file and upload it again; `check_again`: `POST .../recheck` without a zip.",
+        "`edit_file`: correct the file and upload it again; `check_again`: `POST .../recheck` without a zip; "
+        "`change_ad_options`: confirm with an ad length and platform the product's markets take.",
     )
     zip_name = serializers.CharField(allow_null=True, help_text="The file name the fix zip must use.")
+
+
+class PlannedAdSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The product's first row in the file.")
+    sku = serializers.CharField()
+    market = serializers.CharField()
+    platform = serializers.CharField()
+    aspect_ratio = serializers.CharField()
+    seconds = serializers.FloatField(help_text="The storyboard's length.")
+    photos = serializers.IntegerField(help_text="The product's photos the ad uses.")
+    credits = serializers.IntegerField()
+
+
+class SkippedAdSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField(help_text="The column or option to change (`ad_seconds`, `ad_platform`, …).")
+    code = serializers.CharField(help_text="The rule's stable code (`ad_length_not_allowed`, `aspect_not_allowed`).")
+    message = serializers.CharField()
+    fix = serializers.CharField(help_text="`edit_file` (the row's aspect_ratios) or `change_ad_options`.")
+    how_to_fix = serializers.CharField()
+
+
+class ImportEstimateSerializer(EstimateSerializer):
+    ads = PlannedAdSerializer(
+        many=True, required=False, help_text="With `output` `ads`: every ad confirming makes (`videos` counts them)."
+    )
+    skipped = SkippedAdSerializer(
+        many=True,
+        required=False,
+        help_text="With `output` `ads`: the products that get no ad, and why; nothing is reserved for them.",
+    )
 
 
 class ImportSerializer(serializers.ModelSerializer):
@@ -374,7 +431,7 @@ class ImportViewSet(OrgViewSet):
         "409 `import_not_ready` while images are checked, `import_confirmed` once confirmed.",
         request={"application/json": ImportConfirmSerializer},
         responses={
-            200: EstimateSerializer,
+            200: ImportEstimateSerializer,
             400: OpenApiResponse(
                 ErrorSerializer,
                 description="Rows break the chosen options (`platform_rule`, `caption_price_missing`, "
@@ -413,6 +470,42 @@ class ImportViewSet(OrgViewSet):
                 request_only=True,
             ),
             OpenApiExample("The price", value={"credits": 40, "videos": 8, "seconds": 40.0}, response_only=True),
+            OpenApiExample(
+                "One ad per product and market",
+                value={"output": "ads", "ad_seconds": 15, "ad_platform": "tiktok"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The price of the ads",
+                value={
+                    "credits": 30,
+                    "videos": 1,
+                    "seconds": 15.0,
+                    "ads": [
+                        {
+                            "row": 2,
+                            "sku": "TOTE-1",
+                            "market": "us",
+                            "platform": "tiktok",
+                            "aspect_ratio": "9:16",
+                            "seconds": 15.0,
+                            "photos": 3,
+                            "credits": 30,
+                        }
+                    ],
+                    "skipped": [
+                        {
+                            "row": 5,
+                            "column": "aspect_ratios",
+                            "code": "aspect_not_allowed",
+                            "message": "TikTok ads are 9:16, not 16:9.",
+                            "fix": "edit_file",
+                            "how_to_fix": "Correct the file and upload it again.",
+                        }
+                    ],
+                },
+                response_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"], url_path="estimate")
@@ -425,7 +518,11 @@ class ImportViewSet(OrgViewSet):
             raise _refused(exc) from exc
         if not estimate.confirmable:
             raise _refused(services.refusal(list(estimate.issues), estimating=True))
-        return Response({"credits": estimate.credits, "videos": estimate.videos, "seconds": float(estimate.seconds)})
+        body = {"credits": estimate.credits, "videos": estimate.videos, "seconds": float(estimate.seconds)}
+        if options.output == "ads":
+            body["ads"] = list(estimate.ads)
+            body["skipped"] = [{**issue, "how_to_fix": how_to_fix(issue)} for issue in estimate.skipped]
+        return Response(body)
 
     @extend_schema(
         summary="Re-check the rows whose images failed, optionally with a zip of their images",
