@@ -1,0 +1,123 @@
+"""The dashboard's ad wizard through the Django test client: the storyboard shown before paying (a thumbnail per
+shot), edits posted back and re-priced, the job created with exactly the storyboard shown; bad music, another
+organization's product or music, and a length the platform does not take are refused with nothing stored."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from billing import selectors as billing_selectors
+from generation.models import AudioTrack, Job
+from tests.factories import MembershipFactory, PhotoFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+OPTIONS = {"market": "us", "platform": "tiktok", "aspect_ratio": "9:16", "seconds": 6}
+
+
+@pytest.fixture
+def product(org):
+    product = ProductFactory(organization=org, title="Linen tote", price="24.00", currency="USD")
+    PhotoFactory(product=product, width=256, height=320)
+    PhotoFactory(product=product, width=256, height=320)
+    return product
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def shown_shots(page: str) -> list[str]:
+    return re.findall(r'<input type="hidden" name="shot" value="([^"]+)">', page)
+
+
+def shown_scenes(page: str) -> list[str]:
+    return re.findall(r'<select name="scene"[^>]*>.*?<option value="([^"]+)" selected>', page, re.S)
+
+
+def shown_credits(page: str) -> int:
+    return int(re.search(r'id="ad-price"[^>]*data-credits="(\d+)"', page).group(1))
+
+
+def post_back(client, url, page: str, action: str, **change):
+    """The storyboard form as the page shows it, with one button pressed (and any field changed)."""
+    data = {**OPTIONS, "audio": "", "seed": re.search(r'name="seed" value="(\d+)"', page).group(1),
+            "shot": shown_shots(page), "scene": shown_scenes(page), "action": action, **change}  # fmt: skip
+    return client.post(url, data)
+
+
+def test_storyboard_edited_repriced_and_submitted_as_shown(client_a, org, product):
+    url = reverse("dashboard:ad_new", args=[product.pk])
+    first = client_a.get(url, OPTIONS)
+    assert first.status_code == 200, text(first)
+    page = text(first)
+    keys = shown_shots(page)
+    assert [k.split(":")[0] for k in keys] == ["hero", "angle", "endcard"]
+    assert page.count('src="data:image/jpeg;base64,') == len(keys)  # one thumbnail per shot
+    balance = billing_selectors.credits_for(org).available
+    assert shown_credits(page) == 6 and f'data-credit-standing data-available="{balance}"' in page
+
+    moved = text(post_back(client_a, url, page, "up:1"))
+    assert shown_shots(moved) == [keys[1], keys[0], keys[2]] and shown_credits(moved) == 6
+    scenes = shown_scenes(moved)
+    changed = text(post_back(client_a, url, moved, "remove:1", scene=["oak-table", *scenes[1:]]))
+    assert shown_shots(changed) == [keys[1], keys[2]]
+    assert shown_scenes(changed)[0] == "oak-table"
+    price = shown_credits(changed)
+    assert price < 6
+    assert not Job.objects.exists()  # nothing before Submit
+
+    done = post_back(client_a, url, changed, "submit")
+
+    assert done.status_code == 302, text(done)
+    job = Job.objects.get()
+    assert job.format == "ad" and job.credits == price
+    stored = [
+        f"{s['kind']}:{s['photo'] if s['photo'] is not None else ''}:{s['seed']}" for s in job.storyboard["shots"]
+    ]
+    assert stored == shown_shots(changed) and job.storyboard["shots"][0]["scene"] == "oak-table"
+    assert billing_selectors.credits_for(org).reserved == price
+    assert done["Location"] == reverse("dashboard:batch_detail", args=[job.batch_id])
+
+
+def test_a_length_the_platform_does_not_take_is_not_offered_and_refused(client_a, product):
+    url = reverse("dashboard:ad_new", args=[product.pk])
+    page = text(client_a.get(url, {**OPTIONS, "platform": "amazon"}))
+    offered = re.findall(r'type="radio" name="seconds" value="(\d+)"', page)
+    assert offered == ["6", "10", "15", "30"]  # Amazon stops at 30 s
+    refused = client_a.get(url, {**OPTIONS, "platform": "amazon", "seconds": 60})
+    assert refused.status_code == 400 and "60 is not one of the available choices" in text(refused)
+    planned = text(client_a.get(url, OPTIONS))
+    posted = post_back(client_a, url, planned, "submit", platform="amazon", seconds=60)
+    assert posted.status_code == 400 and not Job.objects.exists()
+
+
+def test_bad_music_is_refused_on_the_page_and_nothing_is_stored(client_a, org, product):
+    url = reverse("dashboard:ad_music", args=[product.pk])
+    bad = SimpleUploadedFile("song.mp3", b"ID3 this is not audio at all" * 40, content_type="audio/mpeg")
+    response = client_a.post(url, {**OPTIONS, "music": bad})
+    assert response.status_code == 400
+    assert "The file is not audio we can play (MP3, WAV, M4A/AAC or OGG)." in text(response)
+    assert not AudioTrack.objects.exists()
+    folder = f"orgs/{org.pk}/audio"
+    assert not default_storage.exists(folder) or default_storage.listdir(folder) == ([], [])
+
+
+def test_another_organizations_product_or_music_is_not_found(client_a, product):
+    other = MembershipFactory().organization
+    theirs = PhotoFactory(product__organization=other).product
+    assert client_a.get(reverse("dashboard:ad_new", args=[theirs.pk]), OPTIONS).status_code == 404
+    for name in ("dashboard:ad_new", "dashboard:ad_music"):
+        assert client_a.post(reverse(name, args=[theirs.pk]), OPTIONS).status_code == 404
+    track = AudioTrack.objects.create(organization=other, name="theirs", seconds=2.0, sample_rate=44_100,
+                                      codec="pcm_s16le", file=f"orgs/{other.pk}/audio/loop.wav")  # fmt: skip
+    url = reverse("dashboard:ad_new", args=[product.pk])
+    page = text(client_a.get(url, OPTIONS))
+    assert "theirs" not in page
+    response = post_back(client_a, url, page, "submit", audio=track.pk)
+    assert response.status_code == 400 and not Job.objects.exists()
