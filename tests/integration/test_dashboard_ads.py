@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from billing import selectors as billing_selectors
-from generation.models import AudioTrack, Job
+from generation.models import AudioTrack, Job, Video
 from tests.factories import MembershipFactory, PhotoFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,7 @@ def test_storyboard_edited_repriced_and_submitted_as_shown(client_a, org, produc
     assert stored == shown_shots(changed) and job.storyboard["shots"][0]["scene"] == "oak-table"
     assert billing_selectors.credits_for(org).reserved == price
     assert done["Location"] == reverse("dashboard:batch_detail", args=[job.batch_id])
+    assert "Ad submitted" in text(client_a.get(done["Location"]))
 
 
 def test_a_length_the_platform_does_not_take_is_not_offered_and_refused(client_a, product):
@@ -121,3 +122,28 @@ def test_another_organizations_product_or_music_is_not_found(client_a, product):
     assert "theirs" not in page
     response = post_back(client_a, url, page, "submit", audio=track.pk)
     assert response.status_code == 400 and not Job.objects.exists()
+
+
+def test_a_finished_ads_page_and_gallery_show_each_shots_qa(client_a, product):
+    from tests.factories import JobFactory
+    from tests.integration.test_files import make_video, mp4_bytes
+
+    job = JobFactory(photo=product.photos.first(), format="ad", seconds=6, platform="tiktok")
+    figures = {"psnr_mean": 50.0, "flicker": 0.3, "edge_iou": 0.98}
+    shots = [
+        {"kind": "hero", "start": 0, "end": 40, "qa": {"psnr_min": 47.5, "ssim_min": 0.991, "frames": 40, **figures}},
+        {"kind": "angle", "start": 46, "end": 70, "qa": {"psnr_min": 31.2, "ssim_min": 0.902, "frames": 24, **figures}},
+        {"kind": "endcard", "start": 70, "end": 96, "qa": None},
+    ]
+    video = make_video(job, data=mp4_bytes(frames=4), metadata={"format": "ad", "shots": shots})
+    Video.objects.filter(pk=video.pk).update(duration_seconds=6.0, frames=96)
+
+    page = text(client_a.get(reverse("dashboard:video_detail", args=[video.pk])))
+
+    rows = re.findall(r'data-shot-qa data-kind="(\w+)" data-frames="(\d+)" data-exact="(\w+)"', page)
+    assert rows == [("hero", "40", "yes"), ("angle", "24", "no"), ("endcard", "26", "none")]
+    assert "Whole product" in page and "Another angle" in page and "End card" in page
+    details = page[page.index('<details class="qa-details">') : page.index("</details>", page.index("qa-details"))]
+    assert "47.5 dB" in details and "31.2 dB" in details and "0.9020" in details  # the figures behind Details
+    gallery = text(client_a.get(reverse("dashboard:video_list")))
+    assert "Ad · 6 s" in gallery
