@@ -56,6 +56,7 @@ def test_storyboard_before_paying_edited_repriced_and_submitted_as_shown(page, l
     assert "Balance: 5 credits available" in box.inner_text()
     warning = box.get_by_role("alert")
     assert warning.is_visible() and "1 credit missing for this price" in warning.inner_text()
+    assert "remove shots or choose a shorter ad" in warning.inner_text()
     assert box.locator("[data-get-credits]").get_attribute("href").startswith(reverse("billing:overview"))
     (screens_dir / "en").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screens_dir / "en" / "ad-storyboard.jpg"), type="jpeg", quality=70, full_page=True)
