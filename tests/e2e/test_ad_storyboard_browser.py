@@ -1,6 +1,7 @@
 """In Chromium: a merchant makes an ad from a product with two photos. The storyboard is shown before paying (a
-thumbnail and a kind per shot), edited (a shot moved up, another removed) and re-priced by the server beside the
-balance and its warning; the job submitted stores exactly the shots the page showed, at the price it showed."""
+thumbnail and a kind per shot), edited (a shot moved up, another removed, a scene changed) and re-priced by the
+server beside the balance and its warning; the job submitted stores exactly the shots the page showed, at the price
+it showed."""
 
 from __future__ import annotations
 
@@ -69,10 +70,16 @@ def test_storyboard_before_paying_edited_repriced_and_submitted_as_shown(page, l
 
     edited = shots_shown(page)
     assert edited == [planned[1], planned[2]]
+    scene = page.locator("[data-shot-scene]").first
+    other = scene.locator("option:not([selected])").first.get_attribute("value")
+    with page.expect_navigation():
+        scene.select_option(other)  # posted at once by the page's script
+    assert page.locator("[data-shot-scene]").first.input_value() == other and shots_shown(page) == edited
     price = price_shown(page)
     seed = int(page.locator('#storyboard input[name="seed"]').get_attribute("value"))
     shots = [{"kind": kind, "photo": int(photo), "seed": int(shot_seed)} for kind, photo, shot_seed in
              (k.split(":") for k in edited)]  # fmt: skip
+    shots[0]["scene"] = other
     options = ads.AdOptions(market="us", seconds=6, platform="tiktok", storyboard={"seed": seed, "shots": shots})
     server = ads.estimate_ad(organization=org, photos=photos, options=options)  # what the server says it costs
     assert price == server.credits < 6
@@ -87,5 +94,6 @@ def test_storyboard_before_paying_edited_repriced_and_submitted_as_shown(page, l
     job = Job.objects.get()
     assert job.format == "ad" and job.organization_id == org.pk
     assert [key(s) for s in job.storyboard["shots"]] == edited
+    assert job.storyboard["shots"][0]["scene"] == other
     assert job.credits == price
     assert page.js_errors == []
