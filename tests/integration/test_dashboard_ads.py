@@ -147,3 +147,20 @@ def test_a_finished_ads_page_and_gallery_show_each_shots_qa(client_a, product):
     assert "47.5 dB" in details and "31.2 dB" in details and "0.9020" in details  # the figures behind Details
     gallery = text(client_a.get(reverse("dashboard:video_list")))
     assert "Ad · 6 s" in gallery
+
+
+def test_music_uploaded_on_the_page_is_chosen_for_the_ad_and_stored_with_the_job(client_a, org, product, tmp_path):
+    from tests.audio_samples import music, write_wav
+
+    wav = write_wav(tmp_path / "loop.wav", music(6.5, rate=22_050), rate=22_050)
+    upload = SimpleUploadedFile("loop.wav", wav.read_bytes(), content_type="audio/wav")
+    response = client_a.post(reverse("dashboard:ad_music", args=[product.pk]), {**OPTIONS, "music": upload})
+    assert response.status_code == 302, text(response)
+    track = AudioTrack.objects.get(organization=org)
+    page = text(client_a.get(response["Location"]))
+    assert f'<option value="{track.pk}" selected>loop</option>' in page
+    assert f'name="audio" value="{track.pk}"' in page and shown_shots(page)  # planned with its beats
+    done = post_back(client_a, reverse("dashboard:ad_new", args=[product.pk]), page, "submit", audio=track.pk)
+    assert done.status_code == 302, text(done)
+    job = Job.objects.get()
+    assert job.audio_id == track.pk and job.storyboard["audio"] == track.pk
