@@ -100,13 +100,14 @@ def test_a_length_the_platform_does_not_take_is_not_offered_and_refused(client_a
 
 def test_bad_music_is_refused_on_the_page_and_nothing_is_stored(client_a, org, product):
     url = reverse("dashboard:ad_music", args=[product.pk])
+    folder = f"orgs/{org.pk}/audio"
+    before = default_storage.listdir(folder) if default_storage.exists(folder) else ([], [])
     bad = SimpleUploadedFile("song.mp3", b"ID3 this is not audio at all" * 40, content_type="audio/mpeg")
     response = client_a.post(url, {**OPTIONS, "music": bad})
     assert response.status_code == 400
     assert "The file is not audio we can play (MP3, WAV, M4A/AAC or OGG)." in text(response)
     assert not AudioTrack.objects.exists()
-    folder = f"orgs/{org.pk}/audio"
-    assert not default_storage.exists(folder) or default_storage.listdir(folder) == ([], [])
+    assert (default_storage.listdir(folder) if default_storage.exists(folder) else ([], [])) == before
 
 
 def test_another_organizations_product_or_music_is_not_found(client_a, product):
