@@ -5,6 +5,7 @@ back to re-plan and re-price (`generation.services.ads` does both)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -97,10 +98,10 @@ def ad_new(request: HttpRequest, pk: int) -> HttpResponse:
     if shots is not None and action in ("remove", "up", "down"):
         shots = ads.edit_shots(shots, action, index)
     edited = {"seed": form.cleaned_data["seed"], "shots": shots} if shots is not None else None
+    options = form.options(storyboard=edited)
     try:
         if not photos:
             raise ads.AdInvalid(_("Add a photo of the product first."), "photo_not_found")
-        options = form.options(storyboard=edited)
         if action == "submit":
             job = ads.submit_ad(organization=org, photos=photos, options=options, user=request.user,
                                 source="dashboard", name=product.title)  # fmt: skip
@@ -109,7 +110,11 @@ def ad_new(request: HttpRequest, pk: int) -> HttpResponse:
         plan = ads.estimate_ad(organization=org, photos=photos, options=options)
     except BadInputError as exc:
         _apply_field_errors(form, exc)
-        return _render(request, product, form, status=400)
+        plan = None
+        if action == "submit":  # refused at submit (credits short, a photo gone): the storyboard stays in view
+            with contextlib.suppress(BadInputError):
+                plan = ads.estimate_ad(organization=org, photos=photos, options=options)
+        return _render(request, product, form, plan=plan, status=400)
     return _render(request, product, form, plan=plan)
 
 

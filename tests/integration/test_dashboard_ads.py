@@ -165,3 +165,20 @@ def test_music_uploaded_on_the_page_is_chosen_for_the_ad_and_stored_with_the_job
     assert done.status_code == 302, text(done)
     job = Job.objects.get()
     assert job.audio_id == track.pk and job.storyboard["audio"] == track.pk
+
+
+def test_submit_without_enough_credits_is_refused_with_the_storyboard_still_shown(client, product):
+    poor = MembershipFactory(organization__credits=2)
+    client.force_login(poor.user)
+    mine = ProductFactory(organization=poor.organization, title="Clay mug", price="12.00", currency="USD")
+    PhotoFactory(product=mine, width=256, height=320)
+    url = reverse("dashboard:ad_new", args=[mine.pk])
+    page = text(client.get(url, OPTIONS))
+    assert "data-credits-short" in page  # warned at the price already
+
+    refused = post_back(client, url, page, "submit")
+
+    assert refused.status_code == 400
+    again = text(refused)
+    assert "data-submit-error" in again and shown_shots(again) == shown_shots(page)
+    assert not Job.objects.exists() and billing_selectors.credits_for(poor.organization).reserved == 0
