@@ -89,3 +89,30 @@ def public_storyboard(stored: dict | None) -> dict | None:
     shown = {k: v for k, v in stored.items() if k != "shots"}
     shown["shots"] = [{k: shot.get(k) for k in PUBLIC_SHOT_FIELDS} for shot in stored.get("shots", [])]
     return shown
+
+
+@dataclass(frozen=True)
+class ShotQA:
+    """One shot of a finished ad as its video page shows it: what it is, how long, whether its product is exact."""
+
+    number: int
+    kind: str
+    frames: int
+    exact: bool | None  # None: nothing measured (no product promised in the shot)
+    qa: dict | None  # the figures: psnr_min, psnr_mean, ssim_min, flicker, edge_iou, frames
+
+
+def ad_shots_qa(video: Video) -> list[ShotQA]:
+    """The per-shot QA the worker stored with an ad's video; a shot is exact when its worst frame clears the same
+    bar as a single video's (`SHOPVIDEO_QA_MIN_PSNR`, `SHOPVIDEO_QA_MIN_SSIM`). Empty for a single video."""
+    out = []
+    for i, shot in enumerate((video.metadata or {}).get("shots") or [], start=1):
+        qa = shot.get("qa") or None
+        exact = None
+        if qa and qa.get("psnr_min") is not None and qa.get("ssim_min") is not None:
+            exact = (
+                qa["psnr_min"] >= settings.SHOPVIDEO_QA_MIN_PSNR and qa["ssim_min"] >= settings.SHOPVIDEO_QA_MIN_SSIM
+            )
+        frames = (qa or {}).get("frames") or max(0, int(shot.get("end", 0)) - int(shot.get("start", 0)))
+        out.append(ShotQA(i, str(shot.get("kind", "")), int(frames), exact, qa))
+    return out

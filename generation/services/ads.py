@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from generation.pipeline import cutout
 from generation.pipeline.ads import rules as ad_rules
 from generation.pipeline.ads.photos import AdPhoto, prepare_photo
 from generation.pipeline.ads.storyboard import TRANSITIONS, Storyboard, plan_storyboard
+from generation.pipeline.ads.thumbnails import storyboard_thumbnails
 from generation.presets import MARKETS_BY_SLUG, SCENES_BY_SLUG
 from generation.services.dispatch import dispatch_jobs_safely
 from generation.services.errors import AdInvalid, MatrixInvalid
@@ -78,6 +79,7 @@ class AdPlan:
     market: MarketPreset
     scene: Scene
     options: AdOptions
+    loaded: list[AdPhoto] = field(default_factory=list, repr=False)  # the photos as planned (thumbnails)
 
     def summary(self) -> dict:
         """The price and the shots in order, for a person to read (the API's estimate shows the whole storyboard)."""
@@ -217,9 +219,9 @@ def _content(product: Product, market: MarketPreset) -> dict:
 
 def _planned(
     photos: Sequence[Photo], options: AdOptions, market: MarketPreset, platform: str, seed: int, beats
-) -> Storyboard:
+) -> tuple[Storyboard, list[AdPhoto]]:
     loaded = load_ad_photos(photos)
-    return plan_storyboard(
+    board = plan_storyboard(
         [p.rgb for p in loaded],
         [p.mask for p in loaded],
         market=market.slug,
@@ -233,6 +235,7 @@ def _planned(
         beats=beats,
         **_content(photos[0].product, market),
     )
+    return board, loaded
 
 
 def _with_scene(board: Storyboard, scene: str | None) -> Storyboard:
@@ -314,7 +317,8 @@ def plan_ad(*, organization: Organization, photos: Sequence[Photo], options: AdO
     if seed is None:
         seed = secrets.randbelow(2**31)
     _prepared, beats = _prepared_music(track, float(options.seconds))
-    board = _with_scene(_planned(photos, options, market, platform, seed, beats), options.scene)
+    board, loaded = _planned(photos, options, market, platform, seed, beats)
+    board = _with_scene(board, options.scene)
     if edited is not None:
         board = edit_storyboard(board, edited)
     seconds = board.frames / board.fps
@@ -324,7 +328,29 @@ def plan_ad(*, organization: Organization, photos: Sequence[Photo], options: AdO
     stored["audio"] = track.pk if track else None
     stored["photo_ids"] = [p.pk for p in photos]
     credits = pricing.credits_for_video(engine=options.engine, resolution=options.resolution, seconds=seconds)
-    return AdPlan(credits, round(seconds, 4), stored, list(photos), track, market, scene, options)
+    return AdPlan(credits, round(seconds, 4), stored, list(photos), track, market, scene, options, loaded)
+
+
+def ad_thumbnails(plan: AdPlan) -> list[bytes]:
+    """A small JPEG of each shot's middle frame, in the plan's order (drawn from the photos as planned)."""
+    return storyboard_thumbnails(Storyboard.from_dict(plan.storyboard), plan.loaded)
+
+
+def edit_shots(shots: list[dict], action: str, index: int) -> list[dict]:
+    """The shot list (`{"kind", "photo", "seed", "scene"}` each) after a merchant's `remove`, `up` or `down` of the
+    shot at `index`; the end card stays last and at least one product shot stays (else unchanged: the plan refuses
+    what cannot be rendered)."""
+    shots = list(shots)
+    last_product = len(shots) - 2 if shots and shots[-1].get("kind") == "endcard" else len(shots) - 1
+    if not 0 <= index <= last_product:
+        return shots
+    if action == "remove" and last_product > 0:
+        del shots[index]
+    elif action == "up" and index > 0:
+        shots[index - 1], shots[index] = shots[index], shots[index - 1]
+    elif action == "down" and index < last_product:
+        shots[index + 1], shots[index] = shots[index], shots[index + 1]
+    return shots
 
 
 def estimate_ad(*, organization: Organization, photos: Sequence[Photo], options: AdOptions) -> AdPlan:

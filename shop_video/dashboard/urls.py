@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     views,
     views_account,
+    views_ads,
     views_api_keys,
     views_cutout,
     views_import,
@@ -19,6 +20,8 @@ urlpatterns = [
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("products/<int:pk>/generate/", views.generate, name="generate"),
+    path("products/<int:pk>/ad/", views_ads.ad_new, name="ad_new"),
+    path("products/<int:pk>/ad/music/", views_ads.ad_music, name="ad_music"),
     path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
     path("products/<int:pk>/photos/", views_products.photo_add, name="photo_add"),
     path("photos/<int:pk>/remove/", views_products.photo_remove, name="photo_remove"),

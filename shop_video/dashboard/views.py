@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.errors import InsufficientCredits
-from generation import market_services, selectors, services
+from generation import market_services, rules, selectors, services
 from generation.constants import ENGINE_CHOICES
 from generation.models import Job, Video
 from generation.services import archives, review
@@ -418,7 +418,8 @@ def _qa_thresholds() -> dict:
 
 
 def _video_context(video, reject_form) -> dict:
-    return {"video": video, "job": video.job, "reject_form": reject_form} | _qa_thresholds()
+    shots = rules.ad_shots_qa(video) if video.job.format == "ad" else []
+    return {"video": video, "job": video.job, "reject_form": reject_form, "ad_shots": shots} | _qa_thresholds()
 
 
 @merchant_view

@@ -499,8 +499,20 @@
     });
   }
 
+  /* --- The ad's storyboard: a scene picked is posted at once (without JS, "Update storyboard" does it) -------- */
+  function initStoryboard(root) {
+    root.querySelectorAll("#storyboard [data-shot-scene]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        const form = select.form;
+        const update = form.querySelector("[data-update-storyboard]");
+        if (form.requestSubmit && update) form.requestSubmit(update); else if (update) update.click();
+      });
+    });
+  }
+
   function init(root) {
     initFileNames(root);
+    initStoryboard(root);
     initUpload(root);
     initCutouts(root);
     initMaskEditors(root);

@@ -14,6 +14,7 @@ from billing.services import ledger
 from generation.imports import processing, services
 from generation.presets import MARKETS_BY_SLUG
 from tests.e2e.test_languages import VISIBLE_TEXT, log_in
+from tests.e2e.test_phone_layout_browser import AD_QUERY
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory, ProductFactory, ensure_presets
 from tests.imports.conftest import csv_bytes, product_jpeg, zip_bytes
 from tests.integration.test_files import make_video
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 _ALLOWED_WORDS = """
 ShopVideo TikTok Instagram Reels YouTube Shorts Amazon Shopify WooCommerce Stripe Wan VACE DiT C2PA
 MP4 PSNR SSIM IoU URL URLs API CSV ZIP PNG JPEG JPG WebP HTTP HTTPS JSON SKU ID dB fps KB MB GB px
-USD EUR HMAC SHA CTA AI OK htmx Webhook Webhooks REST CPU GPU
+USD EUR HMAC SHA CTA AI OK htmx Webhook Webhooks REST CPU GPU WAV AAC OGG
 """
 ALLOWED = {word.casefold() for word in _ALLOWED_WORDS.split()}
 ALLOWED |= {slug.casefold() for slug in MARKETS_BY_SLUG}  # market codes (US, DE, …) next to their names
@@ -96,6 +97,7 @@ def test_every_main_page_has_no_english_word_in_chinese(page, live_server, shop)
         ("home", reverse("dashboard:home")),
         ("products", reverse("dashboard:product_list")),
         ("product and the new videos wizard", reverse("dashboard:product_detail", args=[shop["product"].pk])),
+        ("ad storyboard", reverse("dashboard:ad_new", args=[shop["product"].pk]) + AD_QUERY),
         ("new product", reverse("dashboard:product_create")),
         ("videos", reverse("dashboard:video_list")),
         ("video", reverse("dashboard:video_detail", args=[shop["video"].pk])),

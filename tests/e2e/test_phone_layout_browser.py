@@ -121,6 +121,7 @@ def pages(shop: dict) -> list[tuple[str, str]]:
         ("home", reverse("dashboard:home")),
         ("products", reverse("dashboard:product_list")),
         ("product and wizard", reverse("dashboard:product_detail", args=[shop["product"].pk])),
+        ("ad storyboard", reverse("dashboard:ad_new", args=[shop["product"].pk]) + AD_QUERY),
         ("new product", reverse("dashboard:product_create")),
         ("videos", reverse("dashboard:video_list")),
         ("video", reverse("dashboard:video_detail", args=[shop["video"].pk])),
@@ -144,10 +145,11 @@ def pages(shop: dict) -> list[tuple[str, str]]:
 
 # Pages this test photographs for docs/screens.md (the phone screenshots of home, product, video and batch are
 # tests/e2e/test_languages.py's).
-SHOTS = {"import report": "import-report", "credits": "credits", "looks": "looks"}
+SHOTS = {"import report": "import-report", "credits": "credits", "looks": "looks", "ad storyboard": "ad-storyboard"}
+AD_QUERY = "?market=us&platform=tiktok&aspect_ratio=9%3A16&seconds=6"  # a planned storyboard, thumbnails and all
 
 
-@pytest.mark.slow  # 23 pages in one browser: about 6 s
+@pytest.mark.slow  # 24 pages in one browser: about 7 s
 @pytest.mark.viewport({"width": 390, "height": 844})
 def test_every_main_page_fits_a_phone(page, live_server, shop, screens_dir):
     base = live_server.url

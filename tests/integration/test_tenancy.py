@@ -120,6 +120,8 @@ def _object_ids(a: dict) -> dict[str, int]:
         "dashboard:photo_add": a["product"].pk,
         "dashboard:photo_remove": a["photo"].pk,
         "dashboard:generate": a["product"].pk,
+        "dashboard:ad_new": a["product"].pk,
+        "dashboard:ad_music": a["product"].pk,
         "dashboard:photo_mask_upload": a["photo"].pk,
         "dashboard:photo_cutout_preview": a["photo"].pk,
         "dashboard:photo_cutout_save": a["photo"].pk,
@@ -236,7 +238,7 @@ def test_other_organization_gets_404_everywhere(client, org_a):
             for secret in SECRETS:
                 assert secret.encode() not in content, (name, secret)
         checked += 1
-    assert checked == 37
+    assert checked == 39
     assert snapshot(org_a) == before
 
 
@@ -309,7 +311,7 @@ def test_owner_reaches_every_page(client, org_a):
             "look_update",
         )
         posts = {"dashboard:generate", "dashboard:photo_mask_upload", "dashboard:photo_cutout_preview"}
-        posts |= {"dashboard:product_edit", "dashboard:photo_add", "dashboard:photo_remove"}
+        posts |= {"dashboard:product_edit", "dashboard:photo_add", "dashboard:photo_remove", "dashboard:ad_music"}
         if name in posts or name.endswith(actions):
             continue  # actions: exercised in test_dashboard
         assert client.get(url).status_code == 200, name

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..forms import MARKET_NAMES, look_name, market_name, scene_name
+from ..forms_ads import shot_kind_name
 
 register = template.Library()
 
@@ -26,6 +27,7 @@ STAGE_NAMES = {
 register.filter("market_name", market_name)
 register.filter("scene_name", scene_name)
 register.filter("look_name", look_name)
+register.filter("shot_kind_name", shot_kind_name)
 
 
 @register.filter
