@@ -1,12 +1,17 @@
 """Benchmark of one ad end to end: a 15 s 9:16 480p ad (240 frames) from three photos of one product, compositor.
 
-    .venv/bin/python bench/ad_bench.py [--write-doc]
+    .venv/bin/python bench/ad_bench.py [--write-doc] [--compare N]
 
 Measures, in one process and one run (so that the figures compare side by side):
 1. each stage's wall-clock and CPU time (the process's, all threads) and share: prepare (ingest and cutout of the
    three photos), plan (the storyboard), render (the engine), lock (the fidelity lock), end card, transitions and
    label, encode (4:2:0 conversion and x264), decode, QA, credentials, export check;
 2. x264 presets on the same frames: time, file size and the product's PSNR (QA's, per shot, minimum).
+
+With --compare N: the ad made N times with the encode and QA of before they were made faster (`ad_baseline.py`)
+and N times with today's, alternately in one process (the machine is shared and its load moves), medians per stage;
+then QA's reports on one decoded ad by the old and the new QA (the largest difference), and the product's PSNR per
+shot in the old and the new encode.
 
 Prints markdown; with --write-doc, replaces the "## Ads" section of docs/benchmarks.md (other sections are kept).
 Not a test: the machine is shared, so the timings move with its load.
@@ -35,10 +40,15 @@ import django  # noqa: E402
 
 django.setup()
 
-from generation.pipeline import encode  # noqa: E402
+import numpy as np  # noqa: E402
+
+from generation.pipeline import encode, qa  # noqa: E402
 from generation.pipeline.ads import render  # noqa: E402
 from generation.pipeline.ads.photos import AdPhoto, prepare_photo  # noqa: E402
 from generation.pipeline.ads.storyboard import plan_storyboard  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import ad_baseline  # noqa: E402
 
 PHOTO = ROOT / "tests" / "fixtures" / "realworld" / "01-sneaker-white-bg.jpg"
 CROP = (slice(200, 1400), slice(120, 1520))
@@ -87,8 +97,9 @@ def run() -> str:
     # Encoder presets on the same frames.
     frames, layers = render.render_frames(board, photos)
     lines += [
-        "x264 presets on the same frames (crf 10, the product's 4:2:0 conversion unchanged); product PSNR is QA's, the "
-        "minimum over all product shots:",
+        f"x264 presets on the same frames (crf 10, `{encode.X264_PARAMS}`, trellis on in every preset; the product's "
+        f"4:2:0 conversion unchanged; `{encode.VIDEO_PRESET}` is the default); product PSNR is QA's, the minimum over "
+        "all product shots:",
         "",
         "| preset | encode seconds | ratio | MB | product PSNR min (dB) |",
         "|---|---:|---:|---:|---:|",
@@ -108,6 +119,86 @@ def run() -> str:
     return "\n".join(lines)
 
 
+def _one(folder: Path, name: str) -> tuple[dict, dict, render.AdResult]:
+    """One ad end to end (prepare, plan, render_ad): wall and CPU seconds per stage."""
+    timer = render._Timer()
+    with timer.stage("prepare"):
+        photos = _photos()
+    with timer.stage("plan"):
+        board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7,
+                                title="Runner", price="89.00")  # fmt: skip
+    started = time.perf_counter()
+    result = render.render_ad(board, photos, folder / f"{name}.mp4", timer=timer)
+    wall = dict(result.timings)
+    wall["total"] = time.perf_counter() - started + wall["prepare"] + wall["plan"]
+    cpu = dict(timer.cpu)
+    cpu["total"] = sum(timer.cpu.values())
+    return wall, cpu, result
+
+
+def compare(rounds: int) -> str:
+    """The old and the new encode and QA, alternately, `rounds` times each; medians."""
+    folder = Path(tempfile.mkdtemp(prefix="ad_bench_"))
+    runs: dict[str, list] = {"before": [], "after": []}
+    for i in range(rounds):
+        with ad_baseline.before():
+            runs["before"].append(_one(folder, f"before{i}"))
+        runs["after"].append(_one(folder, f"after{i}"))
+    stages = list(runs["after"][0][0])
+    med = {
+        (k, kind): {st: float(np.median([r[j][st] for r in runs[k]])) for st in stages}
+        for k in runs
+        for j, kind in enumerate(("wall", "cpu"))
+    }
+    lines = [
+        f"{rounds} runs of each, alternated in one process; medians. Wall and CPU seconds (the process's, all threads),"
+        " share of the total wall time, and after ÷ before:",
+        "",
+        "| stage | wall before | wall after | ratio | CPU before | CPU after | ratio | share before | share after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for st in stages:
+        wb, wa = med["before", "wall"][st], med["after", "wall"][st]
+        cb, ca = med["before", "cpu"][st], med["after", "cpu"][st]
+        tb, ta = med["before", "wall"]["total"], med["after", "wall"]["total"]
+        ratio = lambda a, b: f"{a / b:.2f}" if b > 0.005 else "–"  # noqa: E731
+        name = f"**{st}**" if st == "total" else st
+        lines.append(f"| {name} | {wb:.2f} | {wa:.2f} | {ratio(wa, wb)} | {cb:.2f} | {ca:.2f} | {ratio(ca, cb)} | "
+                     f"{100 * wb / tb:.0f} % | {100 * wa / ta:.0f} % |")  # fmt: skip
+    lines.append("")
+    lines.append("Each run's total wall seconds, before: " + ", ".join(f"{r[0]['total']:.1f}" for r in runs["before"])
+                 + "; after: " + ", ".join(f"{r[0]['total']:.1f}" for r in runs["after"]) + ".")  # fmt: skip
+    # The same decoded ad measured by the old and the new QA.
+    photos = _photos()
+    board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7, title="Runner",
+                            price="89.00")  # fmt: skip
+    decoded = encode.decode_mp4(folder / "after0.mp4")
+    new = render.measure_shots(iter(decoded), board, photos)
+    saved, qa.measure_frames = qa.measure_frames, ad_baseline.measure_frames
+    try:
+        old = render.measure_shots(iter(decoded), board, photos)
+    finally:
+        qa.measure_frames = saved
+    fields = ("psnr_min", "psnr_mean", "ssim_min", "flicker", "edge_iou")
+    worst = max(abs(getattr(old[i], f) - getattr(new[i], f)) for i in new for f in fields)
+    same_frames = all(old[i].frames == new[i].frames and old[i].psnr_per_frame == new[i].psnr_per_frame for i in new)
+    lines += [
+        "",
+        f"QA of one decoded ad, old and new code: the largest difference in any shot's {', '.join(fields)} is "
+        f"{worst:.2g}; the same frames measured, per-frame PSNR {'identical' if same_frames else 'NOT identical'}.",
+        "",
+        "The product's PSNR (QA's minimum per shot, dB) in the old and the new encode:",
+        "",
+        "| shot | " + " | ".join(s["kind"] for s in runs["after"][0][2].contract["shots"] if s["qa"]) + " |",
+        "|---|" + "---:|" * len(new),
+    ]
+    for k in runs:
+        shots = [s["qa"] for s in runs[k][0][2].contract["shots"] if s["qa"]]
+        lines.append(f"| {k} | " + " | ".join(f"{q['psnr_min']:.2f}" for q in shots) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def write_doc(section: str) -> None:
     doc = ROOT / "docs" / "benchmarks.md"
     text = doc.read_text()
@@ -119,7 +210,11 @@ def write_doc(section: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write-doc", action="store_true")
+    parser.add_argument("--compare", type=int, default=0, metavar="N", help="old and new paths, N runs of each")
     args = parser.parse_args()
+    if args.compare:
+        print(compare(args.compare))
+        return
     section = run()
     print(section)
     if args.write_doc:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .encode import decode_mp4
+from .fidelity import warp_box_exact
 
 PSNR_CAP = 99.0
 ERODE_PX = 2
@@ -61,10 +62,11 @@ _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """SSIM per pixel of two greyscale images, as skimage.metrics.structural_similarity computes it by default
-    (7×7 uniform window, sample covariance, data range 255) — with OpenCV's box filter, ~10× faster."""
-    x, y = a.astype(np.float64), b.astype(np.float64)
+    (7×7 uniform window, sample covariance, data range 255) — with OpenCV's box filter, ~10× faster. In float32:
+    half the time of float64, and the mean over a product within ~1e-6 of it (4 decimals are reported)."""
+    x, y = a.astype(np.float32), b.astype(np.float32)
     k = (_SSIM_WIN, _SSIM_WIN)
-    mean = lambda img: cv2.boxFilter(img, cv2.CV_64F, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    mean = lambda img: cv2.boxFilter(img, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
     n = _SSIM_WIN * _SSIM_WIN
     cov = n / (n - 1.0)
     ux, uy = mean(x), mean(y)
@@ -82,17 +84,26 @@ _CANNY = (60, 140)
 _CANNY_LOOSE = (30, 70)
 
 
+def _edges(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canny edges at _CANNY and at _CANNY_LOOSE from one pair of gradients: bit for bit what cv2.Canny(grey, …)
+    gives (its 3×3 Sobel, border replicated), for a third of the time of two full calls."""
+    dx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    dy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    return cv2.Canny(dx, dy, *_CANNY), cv2.Canny(dx, dy, *_CANNY_LOOSE)
+
+
 def _edge_iou(got: np.ndarray, want: np.ndarray, region: np.ndarray) -> float:
     """Canny edges of the product in the frame against those of the warped original, matching within one pixel
     (and half the thresholds, see above); a product without edges (a plain surface) scores 1."""
-    e_got = (cv2.Canny(got, *_CANNY) > 0) & region
-    e_want = (cv2.Canny(want, *_CANNY) > 0) & region
+    (strict_got, loose_got), (strict_want, loose_want) = _edges(got), _edges(want)
+    e_got = (strict_got > 0) & region
+    e_want = (strict_want > 0) & region
     total = int(e_got.sum() + e_want.sum())
     if not total:
         return 1.0
     k = np.ones((3, 3), np.uint8)
-    near_got = cv2.dilate(cv2.Canny(got, *_CANNY_LOOSE), k) > 0
-    near_want = cv2.dilate(cv2.Canny(want, *_CANNY_LOOSE), k) > 0
+    near_got = cv2.dilate(loose_got, k) > 0
+    near_want = cv2.dilate(loose_want, k) > 0
     hit = (e_got & near_want).sum() + (e_want & near_got).sum()
     return float(min(1.0, hit / total))
 
@@ -109,8 +120,8 @@ def _box(region: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
 def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, placements: np.ndarray) -> QAReport:
     """QA of decoded frames (N, H, W, 3) against the photo warped by each frame's placement.
 
-    The reference is a plain full-frame cv2.warpAffine (INTER_LINEAR), as an outside checker would do it; all
-    other work (SSIM, edges) runs in the product's box only.
+    The reference is a plain full-frame cv2.warpAffine (INTER_LINEAR), as an outside checker would do it (computed
+    only as far as the product's box, bit for bit the same); all other work (SSIM, edges) runs in that box only.
     """
     n, height, width = video.shape[:3]
     if n != len(placements):
@@ -131,9 +142,9 @@ def measure_frames(video: np.ndarray, photo_rgb: np.ndarray, mask: np.ndarray, p
             ious.append(1.0)
         else:
             x0, y0, x1, y1 = box
-            expected = cv2.warpAffine(
-                photo_rgb, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-            )[y0:y1, x0:x1]
+            # cv2.warpAffine(photo, m, frame, INTER_LINEAR, BORDER_REPLICATE)[box], bit for bit, warped only as
+            # far as the box reaches.
+            expected = warp_box_exact(photo_rgb, m, box, (width, height))
             got_rgb = frame[y0:y1, x0:x1]
             sub = region[y0:y1, x0:x1] > 0
             psnrs.append(psnr(got_rgb[sub], expected[sub]))

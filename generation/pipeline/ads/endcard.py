@@ -18,6 +18,7 @@ from generation.engines.compositor_scenes import hex_to_rgb
 
 from .. import captions, layout
 from ..captions import CaptionContent, Rect
+from ..plan import FIDELITY_GROWTH, FidelityForecast
 from ..platforms import PLATFORMS
 
 # Sizes as fractions of the frame's shorter side (480 px → title 31 px, price 43 px, call to action 24 px).
@@ -130,14 +131,47 @@ def plan_endcard(
     return EndCardPlan(content, width, height, safe, area, text_rect, block)
 
 
-def card_placements(plan: EndCardPlan, mask: np.ndarray, frames: int) -> np.ndarray:
-    """The product settling into the middle of its area: never enlarged beyond the photo's own pixels."""
-    x0, y0, x1, y1 = layout.mask_bbox(mask)
+def card_placements(
+    plan: EndCardPlan, mask: np.ndarray, frames: int, forecast: FidelityForecast | None = None
+) -> np.ndarray:
+    """The product settling into the middle of its area, at rest at most one photo pixel per frame pixel. With a
+    `forecast`, sized as product shots are: where 4:2:0 cannot carry the photo's pixels at that size in every frame
+    (a small photo with fine, coloured print), the product holds still at that size, then grows by FIDELITY_GROWTH,
+    until the forecast clears the QA bar, up to the largest size its area holds (the best forecast when none
+    clears). Holding still matters: while it settles the scale sweeps through sizes whose print falls on the 2×2
+    chroma grid well and badly, ±1.5 dB apart."""
+    bbox = layout.mask_bbox(mask)
     ax0, ay0, ax1, ay1 = plan.product_area
-    rest = min(1.0, PRODUCT_FILL * min((ax1 - ax0) / (x1 - x0), (ay1 - ay0) / (y1 - y0)))
+    fit = min((ax1 - ax0) / (bbox[2] - bbox[0]), (ay1 - ay0) / (bbox[3] - bbox[1]))
+    rest = min(1.0, PRODUCT_FILL * fit)
+    placements = _settle(plan, bbox, frames, rest, SETTLE)
+    if forecast is None:
+        return placements
+    best = (-1.0, placements)
+    while True:
+        for settle in (SETTLE, 1.0):
+            placements = _settle(plan, bbox, frames, rest, settle)
+            predicted = _worst(forecast, placements)
+            if predicted >= forecast.target:
+                return placements
+            best = max(best, (predicted, placements), key=lambda b: b[0])
+        if rest >= fit:
+            return best[1]
+        rest = min(fit, rest * FIDELITY_GROWTH)
+
+
+def _worst(forecast: FidelityForecast, placements: np.ndarray) -> float:
+    """The forecast's PSNR at every distinct frame of the card (a few ms each; sampling would miss the dips)."""
+    return min(forecast.frame(p) for p in np.unique(placements, axis=0))
+
+
+def _settle(plan: EndCardPlan, bbox: Rect, frames: int, rest: float, settle: float) -> np.ndarray:
+    """From `settle` × `rest` to `rest`, eased, about the product area's centre."""
+    x0, y0, x1, y1 = bbox
+    ax0, ay0, ax1, ay1 = plan.product_area
     t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.ones(1)
     e = t * t * t * (t * (6.0 * t - 15.0) + 10.0)
-    scale = rest * (SETTLE + (1.0 - SETTLE) * e)
+    scale = rest * (settle + (1.0 - settle) * e)
     pc = ((x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0)
     centre = ((ax0 + ax1 - 1) / 2.0, (ay0 + ay1 - 1) / 2.0)
     out = np.zeros((frames, 2, 3), np.float64)

@@ -434,7 +434,9 @@ def plan_storyboard(
             place(ai_label.reserve(chosen, (0, 0, width, height), min(width, height)))
         label_rect = list(chosen.rect)
     card_plan = endcards.plan_endcard(content, width=width, height=height, platform=platform, label_rect=label_rect)
-    shots[-1].placements = endcards.card_placements(card_plan, masks[0], shots[-1].frames)
+    if 0 not in forecasts:
+        forecasts[0] = FidelityForecast(photos[0], masks[0], (width, height), targets)
+    shots[-1].placements = endcards.card_placements(card_plan, masks[0], shots[-1].frames, forecasts[0])
     return Storyboard(
         engine=engine,
         market=market,

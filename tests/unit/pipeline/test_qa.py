@@ -25,7 +25,10 @@ def test_ssim_map_equals_scikit_image():
     a = cv2.GaussianBlur(rng.integers(0, 256, (90, 70), np.uint8), (0, 0), 1.0)
     b = np.clip(a.astype(int) + rng.integers(-20, 20, a.shape), 0, 255).astype(np.uint8)
     _, want = structural_similarity(a, b, data_range=255, full=True)
-    assert np.allclose(qa.ssim_map(a, b), want, atol=1e-6)
+    got = qa.ssim_map(a, b)
+    # float32: each pixel within ~1e-5 of scikit-image's float64, the mean (what QA reports) within 1e-7.
+    assert np.allclose(got, want, atol=5e-5)
+    assert abs(float(got.mean()) - float(want.mean())) < 1e-7
 
 
 def test_locked_product_measures_perfect():
