@@ -433,6 +433,8 @@ MARKETS: tuple[MarketPresetData, ...] = (
 )
 
 MARKETS_BY_SLUG = {m.slug: m for m in MARKETS}
+# The market slugs in order: the API's market fields and their one OpenAPI enum.
+MARKET_SLUGS = sorted(MARKETS_BY_SLUG)
 SCENES_BY_SLUG = {s.slug: s for s in SCENES}
 
 

@@ -399,6 +399,7 @@ SPECTACULAR_SETTINGS = {
         "FormatEnum": "generation.models.CatalogImport.Format",  # the import's; a job's format is JobFormatEnum
         "JobFormatEnum": "generation.models.FORMAT_CHOICES",
         "JobRequestEngineEnum": "generation.constants.ENGINES",  # single videos and ads alike
+        "MarketsEnum": "generation.presets.MARKET_SLUGS",  # a job's markets, an ad's market, a list's filter
         "PlatformEnum": "generation.pipeline.platforms.PLATFORMS",  # a video's, an ad's, an import's ads'
         "WebhookEventTypeEnum": "shop_video.webhooks.models.EventType",
     },

@@ -16,7 +16,7 @@ from generation import downloads, rules
 from generation.constants import ASPECT_RATIOS, ENGINES, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS
 from generation.models import Batch, Job, MarketPreset, Photo, Product, Scene, Video
 from generation.pipeline.platforms import PLATFORMS
-from generation.presets import MARKETS_BY_SLUG
+from generation.presets import MARKET_SLUGS
 from shop_video.ids import MAX_ID
 
 MAX_SEED = 2**31 - 1
@@ -24,7 +24,7 @@ MAX_LIST = 50
 
 
 def market_choices() -> list[str]:
-    return sorted(MARKETS_BY_SLUG)
+    return list(MARKET_SLUGS)
 
 
 # --- input ----------------------------------------------------------------------------------------------------------
