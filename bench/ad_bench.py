@@ -1,11 +1,13 @@
-"""Benchmark of one ad end to end: a 15 s 9:16 480p ad (240 frames) from three photos of one product, compositor.
+"""Benchmark of one ad end to end: a 15 s 9:16 480p ad (240 frames) from three photos of one product, compositor,
+with music (a 30 s bed of chords and a kick at 100 BPM, made here as a WAV file, as a merchant's upload would be).
 
     .venv/bin/python bench/ad_bench.py [--write-doc] [--compare N]
 
 Measures, in one process and one run (so that the figures compare side by side):
 1. each stage's wall-clock and CPU time (the process's, all threads) and share: prepare (ingest and cutout of the
-   three photos), plan (the storyboard), render (the engine), lock (the fidelity lock), end card, transitions and
-   label, encode (4:2:0 conversion and x264), decode, QA, credentials, export check;
+   three photos), music (decode, trim, fades, loudness to -14 LUFS, true peak, beats), plan (the storyboard, cuts
+   on the beats), render (the engine), lock (the fidelity lock), end card, transitions and label, encode (4:2:0
+   conversion and x264), decode, QA, audio (AAC under the video), credentials, export check;
 2. x264 presets on the same frames: time, file size and the product's PSNR (QA's, per shot, minimum).
 
 With --compare N: the ad made N times with the encode and QA of before they were made faster (`ad_baseline.py`)
@@ -42,13 +44,15 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
-from generation.pipeline import encode, qa  # noqa: E402
+from generation.pipeline import audio, encode, qa  # noqa: E402
 from generation.pipeline.ads import render  # noqa: E402
 from generation.pipeline.ads.photos import AdPhoto, prepare_photo  # noqa: E402
 from generation.pipeline.ads.storyboard import plan_storyboard  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import ad_baseline  # noqa: E402
+
+from tests import audio_samples  # noqa: E402
 
 PHOTO = ROOT / "tests" / "fixtures" / "realworld" / "01-sneaker-white-bg.jpg"
 CROP = (slice(200, 1400), slice(120, 1520))
@@ -63,23 +67,38 @@ def _photos() -> list[AdPhoto]:
     return [base, mirrored, cropped]
 
 
-def run() -> str:
-    timer = render._Timer()
+def _music(folder: Path) -> Path:
+    """A merchant's track: 30 s of chords and a kick at 100 BPM, 44.1 kHz stereo WAV."""
+    return audio_samples.write_wav(folder / "music.wav", audio_samples.music(30.0, 44_100, 100.0), 44_100)
+
+
+def _plan(timer: render._Timer, folder: Path):
+    """The photos, the music and the storyboard, each stage timed: what make_ad does before it renders."""
     with timer.stage("prepare"):
         photos = _photos()
+    with timer.stage("music"):
+        music = audio.prepare_track(_music(folder), 15)
+        beats = list(audio.beats(music))
     with timer.stage("plan"):
         board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7,
-                                title="Runner", price="89.00")  # fmt: skip
+                                title="Runner", price="89.00", beats=beats)  # fmt: skip
+    return photos, music, board
+
+
+def run() -> str:
+    timer = render._Timer()
     folder = Path(tempfile.mkdtemp(prefix="ad_bench_"))
-    result = render.render_ad(board, photos, folder / "ad.mp4", timer=timer)
+    photos, music, board = _plan(timer, folder)
+    result = render.render_ad(board, photos, folder / "ad.mp4", audio=music, mux=audio.mux_audio, timer=timer)
     timings = dict(result.timings)
-    total = timings.pop("total") + timings["prepare"] + timings["plan"]
+    total = timings.pop("total") + timings["prepare"] + timings["music"] + timings["plan"]
     lines = [
         "## Ads",
         "",
         f"`bench/ad_bench.py`, {dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores (shared "
         "with other work: the figures move with its load). One 15 s 9:16 480p ad (240 frames at 16 fps) from three "
-        "photos of one product (the 1600 px sneaker fixture, its mirror image and a crop), compositor engine, "
+        "photos of one product (the 1600 px sneaker fixture, its mirror image and a crop), compositor engine, with "
+        f"music (a 30 s WAV, levelled to {result.contract['audio']['lufs']:.1f} LUFS, cuts on its beats), "
         f"{len(board.shots)} shots ({', '.join(s.kind for s in board.shots)}), QA passed: {result.qa_passed}.",
         "",
         "| stage | wall seconds | CPU seconds | share (wall) |",
@@ -122,15 +141,11 @@ def run() -> str:
 def _one(folder: Path, name: str) -> tuple[dict, dict, render.AdResult]:
     """One ad end to end (prepare, plan, render_ad): wall and CPU seconds per stage."""
     timer = render._Timer()
-    with timer.stage("prepare"):
-        photos = _photos()
-    with timer.stage("plan"):
-        board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7,
-                                title="Runner", price="89.00")  # fmt: skip
+    photos, music, board = _plan(timer, folder)
     started = time.perf_counter()
-    result = render.render_ad(board, photos, folder / f"{name}.mp4", timer=timer)
+    result = render.render_ad(board, photos, folder / f"{name}.mp4", audio=music, mux=audio.mux_audio, timer=timer)
     wall = dict(result.timings)
-    wall["total"] = time.perf_counter() - started + wall["prepare"] + wall["plan"]
+    wall["total"] = time.perf_counter() - started + wall["prepare"] + wall["music"] + wall["plan"]
     cpu = dict(timer.cpu)
     cpu["total"] = sum(timer.cpu.values())
     return wall, cpu, result
@@ -169,9 +184,7 @@ def compare(rounds: int) -> str:
     lines.append("Each run's total wall seconds, before: " + ", ".join(f"{r[0]['total']:.1f}" for r in runs["before"])
                  + "; after: " + ", ".join(f"{r[0]['total']:.1f}" for r in runs["after"]) + ".")  # fmt: skip
     # The same decoded ad measured by the old and the new QA.
-    photos = _photos()
-    board = plan_storyboard([p.rgb for p in photos], [p.mask for p in photos], seconds=15, seed=7, title="Runner",
-                            price="89.00")  # fmt: skip
+    photos, _, board = _plan(render._Timer(), folder)
     decoded = encode.decode_mp4(folder / "after0.mp4")
     new = render.measure_shots(iter(decoded), board, photos)
     saved, qa.measure_frames = qa.measure_frames, ad_baseline.measure_frames
