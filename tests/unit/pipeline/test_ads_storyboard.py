@@ -142,3 +142,19 @@ def test_a_storyboard_renders_only_with_the_photos_it_was_planned_for(product, t
     with pytest.raises(BadInputError) as exc:
         render_ad(board, others, tmp_path / "ad.mp4")
     assert exc.value.code == "storyboard_mismatch" and not list(tmp_path.iterdir())
+
+
+def test_a_model_shot_only_where_the_engine_can_draw_a_person(product):
+    """The DiT draws people: its ads get a model shot, with the product small enough to leave room for the person;
+    the compositor draws none, so its ads never have one."""
+    for seed in range(3):
+        assert "model" not in [s.kind for s in _plan(product, seed=seed, seconds=15).shots]
+    dit = _plan(product, seed=0, seconds=15, engine="dit")
+    model = [s for s in dit.shots if s.kind == "model"]
+    assert len(model) == 1 and model[0].photo is not None
+    hero = next(s for s in dit.shots if s.kind == "hero" and s.photo == model[0].photo)
+
+    def scale(shot):  # photo pixels to frame pixels, the largest over the shot
+        return float(np.abs(np.linalg.det(shot.placements[:, :, :2])).max() ** 0.5)
+
+    assert scale(model[0]) < scale(hero)
