@@ -9,14 +9,16 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-run-" + secrets.token_urlsafe(4
 
 # Under pytest-xdist (PYTEST_XDIST_WORKER = gw0, gw1, …) each test process gets its own Redis database number (the
 # broker's queues, the cache) next to the one REDIS_URL names; the processes the tests start inherit the shifted
-# URL and the marker, so it is shifted once. pytest-django gives each its own test database.
+# URL and the marker, so it is shifted once. An embedded Redis (a unix socket, no REDIS_URL) is the test process's
+# own already. pytest-django gives each process its own test database.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER and os.environ.get("REDIS_URL") and not os.environ.get("SHOPVIDEO_TEST_REDIS_SHIFTED"):
+if _XDIST_WORKER and not os.environ.get("SHOPVIDEO_TEST_REDIS_SHIFTED"):
     from urllib.parse import urlsplit, urlunsplit
 
-    _url = urlsplit(os.environ["REDIS_URL"])
-    _db = int(_url.path.strip("/") or 0) + int(_XDIST_WORKER.removeprefix("gw"))
-    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_db}"))
+    _url = urlsplit(os.environ.get("REDIS_URL", ""))
+    if _url.scheme in ("redis", "rediss"):
+        _db = int(_url.path.strip("/") or 0) + int(_XDIST_WORKER.removeprefix("gw"))
+        os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_db}"))
     os.environ["SHOPVIDEO_TEST_REDIS_SHIFTED"] = "1"
 
 from .settings import *  # noqa: E402, F403
