@@ -123,6 +123,16 @@ def test_every_frame_of_every_product_shot_is_the_photo(ad):
     assert measured >= 0.8 * meta["frames"]
 
 
+def test_each_photos_mask_is_written_beside_the_ad(ad):
+    """OUT.mask<i>.png, one per PHOTO: the masks the product frames were locked with (here the --masks given),
+    binary and at the photo's size, so that anyone can measure the product without our cutout."""
+    assert ad["meta"]["masks"] == [f"ad.mask{i}.png" for i in range(3)]
+    for i, given in enumerate(ad["masks"]):
+        written = np.asarray(Image.open(ad["out"].with_name(f"ad.mask{i}.png")))
+        assert written.shape == given.shape and set(np.unique(written)) <= {0, 255}
+        assert np.array_equal(written > 127, given > 127)
+
+
 def test_the_storyboard_planned_first_is_the_one_rendered(ad):
     planned, shots = ad["planned"]["shots"], ad["meta"]["shots"]
     assert [(s["kind"], s["photo"], s["start"], s["end"]) for s in planned] == [

@@ -16,7 +16,7 @@ from generation.presets import MARKETS_BY_SLUG
 
 
 class Command(BaseCommand):
-    help = "Make one ad (several shots and an end card) from photos of one product; writes OUT.mp4 and OUT.json."
+    help = "Make one ad (several shots and an end card) from photos of one product; writes OUT.mp4 and its companions."
 
     def add_arguments(self, parser):
         parser.add_argument("photos", type=Path, nargs="+")

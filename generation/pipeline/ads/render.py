@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from PIL import Image
 
 from generation.engines import RenderRequest, get_engine, model_sizes
 from generation.engines.base import Layout
@@ -67,13 +68,19 @@ def sibling(out_path: Path, suffix: str) -> Path:
 OUTPUT_SUFFIXES = (".poster.jpg", ".json")
 
 
+def mask_suffix(index: int) -> str:
+    """OUT.mask<i>.png: the product mask of the i-th photo (binary, at its photo size), as make_video's OUT.mask.png."""
+    return f".mask{index}.png"
+
+
 class _Outputs:
     """Written under temporary names and renamed into place together, the video last: an OUT.mp4 that exists is a
     finished one, and a run that fails leaves nothing half-written."""
 
-    def __init__(self, out_path: Path) -> None:
+    def __init__(self, out_path: Path, extra_suffixes: Iterable[str] = ()) -> None:
         tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.final = {"": out_path, **{s: sibling(out_path, s) for s in OUTPUT_SUFFIXES}}
+        self.suffixes = (*extra_suffixes, *OUTPUT_SUFFIXES)
+        self.final = {"": out_path, **{s: sibling(out_path, s) for s in self.suffixes}}
         self.temp = {k: v.with_name(f".{v.name}.{tag}.part") for k, v in self.final.items()}
 
     def discard(self) -> None:
@@ -81,7 +88,7 @@ class _Outputs:
             path.unlink(missing_ok=True)
 
     def commit(self) -> None:
-        for key in (*OUTPUT_SUFFIXES, ""):
+        for key in (*self.suffixes, ""):
             os.replace(self.temp[key], self.final[key])
 
 
@@ -291,7 +298,7 @@ def render_ad(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     timer = timer or _Timer()
     started = time.perf_counter()
-    outputs = _Outputs(out_path)
+    outputs = _Outputs(out_path, [mask_suffix(i) for i in range(len(photos))])
     try:
         layers: list = [None] * board.frames
         poster_at, poster = _poster_frame(board), []
@@ -306,6 +313,10 @@ def render_ad(
         with timer.stage("encode", exclusive=True):  # the shots render as the encoder asks for frames
             encode.encode_mp4(frames(), outputs.temp[""], fps=board.fps, layers=layers)
             encode.write_poster(poster[0], outputs.temp[".poster.jpg"])
+        for i, photo in enumerate(photos):  # the masks the product frames were locked with, for outside checks
+            Image.fromarray(np.where(photo.mask > 127, 255, 0).astype(np.uint8)).save(
+                outputs.temp[mask_suffix(i)], "PNG"
+            )
         with timer.stage("qa", exclusive=True):  # decoding included
             reports = measure_shots(encode.decode_frames(outputs.temp[""]), board, photos)
         with timer.stage("audio"):
@@ -330,6 +341,7 @@ def render_ad(
         timer.timings["total"] = time.perf_counter() - started
         contract = ad_contract(board, photos, reports, qa_passed, audio_facts, timer.timings)
         contract.update(credentials=signed, export_check=export, ai_label=board.label_rect is not None)
+        contract["masks"] = [outputs.final[mask_suffix(i)].name for i in range(len(photos))]  # beside OUT.mp4
         outputs.temp[".json"].write_text(json.dumps(contract, indent=1))
         outputs.commit()
     except BaseException:
