@@ -45,10 +45,11 @@ demo: install
 	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 # With DATABASE_URL/REDIS_URL set the suite runs on PostgreSQL/Redis, otherwise on SQLite and an embedded Redis.
-# TEST_PROCESSES pytest-xdist processes, a module at a time each (module-scoped workers and fixtures stay in one
-# process); each has its own test database and Redis database number (REDIS_URL's and the next ones).
+# With REDIS_URL set: TEST_PROCESSES pytest-xdist processes, a module at a time each (module-scoped workers and
+# fixtures stay in one process), each with its own test database and Redis database number (REDIS_URL's and the
+# next ones). On the embedded defaults one process: there the worker tests do not yet run in parallel processes.
 # pytest's exit code 5 (no tests collected) is a failure here, not a silent pass.
-TEST_PROCESSES ?= 2
+TEST_PROCESSES ?= $(if $(REDIS_URL),2,0)
 test: install
 	@rc=0; $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
