@@ -40,11 +40,9 @@ def _jobs_query(organization):
     return selectors.jobs_for(organization).select_related("video")
 
 
-def _matrix_request(organization, request: Request):
-    """(photos, matrix, name) from a job request body; 400 with field messages for anything wrong."""
-    data = s.JobRequestSerializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    v = data.validated_data
+def _product_and_photos(organization, v: dict):
+    """(product, photos) a job request names: its product (or the product of its photos) and those photos, in the
+    order given, or all the product's photos; 400 with field messages for anything wrong."""
     wanted = v.get("photos") or []
     product_id = v.get("product")
     if product_id is None:  # the photos name it
@@ -67,11 +65,20 @@ def _matrix_request(organization, request: Request):
                 fields={"photos": [_("Not a photo of product %(id)d: %(ids)s") % {"id": product.pk, "ids": missing}]},
             )
         photos = [by_id[pk] for pk in dict.fromkeys(wanted)]
-    captions = v.get("captions") or {}
     if not photos:
         raise ApiError(
             _("The product has no photos."), "no_photos", fields={"product": [_("The product has no photos.")]}
         )
+    return product, photos
+
+
+def _matrix_request(organization, request: Request):
+    """(photos, matrix, name) from a job request body; 400 with field messages for anything wrong."""
+    data = s.JobRequestSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    v = data.validated_data
+    product, photos = _product_and_photos(organization, v)
+    captions = v.get("captions") or {}
     matrix = services.VariantMatrix(
         markets=v["markets"],
         scenes=v.get("scenes", []),
@@ -98,32 +105,7 @@ def _ad_request(organization, request: Request):
     data = ad_serializers.AdJobRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     v = data.validated_data
-    wanted = v.get("photos") or []
-    product_id = v.get("product")
-    if product_id is None:  # the photos name it
-        first = selectors.photos_for(organization).filter(pk__in=wanted).first() if wanted else None
-        if first is None:
-            message = _("Name the product or its photos.")
-            raise ApiError(message, "product_not_found", fields={"product": [message]})
-        product_id = first.product_id
-    product = selectors.products_for(organization).filter(pk=product_id).first()
-    if product is None:
-        raise ApiError(_("Product not found."), "product_not_found", fields={"product": [_("Product not found.")]})
-    photos = list(selectors.photos_for(organization, product=product))
-    if wanted:
-        by_id = {p.pk: p for p in photos}
-        missing = [pk for pk in wanted if pk not in by_id]
-        if missing:
-            raise ApiError(
-                _("One or more photos are not photos of this product."),
-                "photo_not_found",
-                fields={"photos": [_("Not a photo of product %(id)d: %(ids)s") % {"id": product.pk, "ids": missing}]},
-            )
-        photos = [by_id[pk] for pk in dict.fromkeys(wanted)]
-    if not photos:
-        raise ApiError(
-            _("The product has no photos."), "no_photos", fields={"product": [_("The product has no photos.")]}
-        )
+    product, photos = _product_and_photos(organization, v)
     options = ads.AdOptions(
         market=v["market"],
         seconds=v["seconds"],
