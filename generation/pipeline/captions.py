@@ -528,9 +528,15 @@ def check_clear(plan: CaptionPlan, placements: np.ndarray, product_bbox: tuple[i
 
 def draw_captions(frames: np.ndarray, plan: CaptionPlan, *, fade_frames: int = FADE_FRAMES) -> None:
     """Alpha-blend the caption block into the frames (N, H, W, 3) uint8, in place; only `plan.rect` changes."""
-    x0, y0, x1, y1 = plan.rect
-    rgb = plan.block[..., :3].astype(np.float32)
-    alpha = plan.block[..., 3:].astype(np.float32) / 255.0
+    blend_block(frames, plan.block, plan.rect, fade_frames=fade_frames)
+
+
+def blend_block(frames: np.ndarray, block: np.ndarray, rect: Rect, *, fade_frames: int) -> None:
+    """Alpha-blend an RGBA text block into `rect` of the frames (N, H, W, 3) uint8 in place, fading in over
+    `fade_frames` (0: at once); nothing outside `rect` changes."""
+    x0, y0, x1, y1 = rect
+    rgb = block[..., :3].astype(np.float32)
+    alpha = block[..., 3:].astype(np.float32) / 255.0
     for i in range(len(frames)):
         a = alpha * min(1.0, (i + 1) / fade_frames) if fade_frames > 0 else alpha
         region = frames[i][y0:y1, x0:x1].astype(np.float32)

@@ -193,13 +193,7 @@ def paint_background(width: int, height: int, palette: tuple[str, ...]) -> np.nd
 
 def draw_text(frames: np.ndarray, plan: EndCardPlan, *, fade_frames: int = FADE_FRAMES) -> None:
     """Blend the text block into the card's frames (N, H, W, 3) in place, fading in; only `text_rect` changes."""
-    x0, y0, x1, y1 = plan.text_rect
-    rgb = plan.block[..., :3].astype(np.float32)
-    alpha = plan.block[..., 3:].astype(np.float32) / 255.0
-    for i in range(len(frames)):
-        a = alpha * min(1.0, (i + 1) / fade_frames) if fade_frames > 0 else alpha
-        region = frames[i][y0:y1, x0:x1].astype(np.float32)
-        frames[i][y0:y1, x0:x1] = np.clip(region * (1.0 - a) + rgb * a + 0.5, 0, 255).astype(np.uint8)
+    captions.blend_block(frames, plan.block, plan.text_rect, fade_frames=fade_frames)
 
 
 def ink_columns(block: np.ndarray, heights: list[int]) -> list[tuple[int, int]]:
