@@ -3,6 +3,7 @@ real Redis broker and Celery worker of the integration tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -30,11 +31,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def browser_context(playwright_driver, request) -> Iterator:
-    """A fresh Chromium profile per test (its own user-data-dir), English unless the test asks otherwise."""
-    marker = request.node.get_closest_marker("viewport")
-    viewport = marker.args[0] if marker else {"width": 1280, "height": 900}
+@contextlib.contextmanager
+def chromium_context(playwright_driver, viewport: dict) -> Iterator:
+    """Debian's Chromium with a fresh profile (its own user-data-dir), English, removed afterwards."""
     profile = Path(tempfile.mkdtemp(prefix="sv-chromium-"))
     context = playwright_driver.chromium.launch_persistent_context(
         str(profile),
@@ -51,6 +50,14 @@ def browser_context(playwright_driver, request) -> Iterator:
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser_context(playwright_driver, request) -> Iterator:
+    """A fresh Chromium profile per test, English unless the test asks otherwise."""
+    marker = request.node.get_closest_marker("viewport")
+    with chromium_context(playwright_driver, marker.args[0] if marker else {"width": 1280, "height": 900}) as context:
+        yield context
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

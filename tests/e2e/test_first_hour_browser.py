@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ from billing.models import CreditAccount, LedgerEntry
 from billing.services.ledger import debit_adjustment, grant_credits
 from generation.models import Photo
 from generation.presets import BUILTIN_REVIEW_NOTE
-from tests.e2e.conftest import ARGS, CHROMIUM
+from tests.e2e.conftest import chromium_context
 from tests.e2e.test_languages import log_in
 from tests.factories import JobFactory, MembershipFactory, PhotoFactory
 from tests.integration.test_files import make_video, mp4_bytes
@@ -33,22 +31,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 @pytest.fixture(scope="module")
 def browser_context(playwright_driver) -> Iterator:
     """One Chromium for the whole module (cheap); each test starts logged out (cookies cleared)."""
-    profile = Path(tempfile.mkdtemp(prefix="sv-chromium-"))
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=CHROMIUM,
-        args=ARGS,
-        headless=True,
-        locale="en-US",
-        viewport={"width": 1280, "height": 800},
-        accept_downloads=True,
-    )
-    context.set_default_timeout(20_000)
-    try:
+    with chromium_context(playwright_driver, {"width": 1280, "height": 800}) as context:
         yield context
-    finally:
-        context.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
