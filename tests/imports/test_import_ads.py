@@ -23,6 +23,7 @@ from generation.imports.validate import report_entries
 from generation.models import Batch, CatalogImport, Job, Photo, Product
 from shop_video.merchants.api_keys import create_api_key
 from tests.e2e.conftest import browser_context, page  # noqa: F401 (the e2e tests' Chromium, imported fixtures)
+from tests.e2e.test_languages import log_in
 from tests.factories import PASSWORD, MembershipFactory, ensure_presets
 from tests.imports.conftest import csv_bytes, product_jpeg
 
@@ -270,11 +271,7 @@ def test_in_chromium_asking_for_ads_prices_them_and_confirms_that_price(page, li
     org = MembershipFactory(user__username="ad@example.com", user__email="ad@example.com").organization
     imp = _our_import(org, allow_server)
     base = live_server.url
-    page.goto(f"{base}{reverse('login')}")
-    page.locator("#id_username").fill("ad@example.com")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, "ad@example.com")
     page.goto(f"{base}{reverse('dashboard:import_detail', args=[imp.pk])}")
     page.get_by_label("Ads: one per product and market, with all its photos").check()
     page.locator("#id_ad_seconds").select_option("10")

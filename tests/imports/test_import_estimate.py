@@ -19,6 +19,7 @@ from generation.models import Batch, CatalogImport, Job, MarketPreset, Product
 from generation.pipeline.platforms import PLATFORMS
 from shop_video.merchants.api_keys import create_api_key
 from tests.e2e.conftest import browser_context, page  # noqa: F401 (the e2e tests' Chromium, imported fixtures)
+from tests.e2e.test_languages import log_in
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, ensure_presets
 from tests.imports.conftest import csv_bytes, product_jpeg
 
@@ -306,11 +307,7 @@ def test_in_chromium_the_price_follows_the_options_and_is_what_is_reserved(page,
     org = MembershipFactory(user__username="li@example.com", user__email="li@example.com").organization
     imp = _ready_import(org, allow_server)
     base = live_server.url
-    page.goto(f"{base}{reverse('login')}")
-    page.locator("#id_username").fill("li@example.com")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, "li@example.com")
     page.goto(f"{base}{reverse('dashboard:import_detail', args=[imp.pk])}")
     price = page.locator("#import-estimate [data-estimate]")
     assert price.get_attribute("data-credits") == "200"
